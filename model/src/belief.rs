@@ -1,0 +1,60 @@
+//! A small set of candidate states.
+
+use std::fmt;
+
+/// The states the device may be in, as far as the model knows.
+///
+/// Usually one state; after a failed transition, every state the uAPI lets
+/// the device stop in, until an observation (a GET, a read) tells them apart.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Belief<S> {
+    states: Vec<S>,
+}
+
+impl<S: Copy + Eq> Belief<S> {
+    /// No candidate (only used while building a belief).
+    pub fn empty() -> Self {
+        Belief { states: Vec::new() }
+    }
+
+    /// Exactly one candidate.
+    pub fn one(s: S) -> Self {
+        Belief { states: vec![s] }
+    }
+
+    /// Adds a candidate unless already present.
+    pub fn insert(&mut self, s: S) {
+        if !self.states.contains(&s) {
+            self.states.push(s);
+        }
+    }
+
+    /// The candidates.
+    pub fn iter(&self) -> impl Iterator<Item = &S> {
+        self.states.iter()
+    }
+
+    /// Number of candidates.
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// Whether there is no candidate.
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    /// The single candidate, when the state is known exactly.
+    pub fn known(&self) -> Option<&S> {
+        match self.states.as_slice() {
+            [s] => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for Belief<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(&self.states).finish()
+    }
+}

@@ -1,0 +1,265 @@
+//! Pure reference model of VFIO device migration.
+//!
+//! The model answers two questions for every operation a user program can
+//! issue: which outcomes are allowed ([`Protocol::allowed`]) and, given the
+//! outcome the device chose, what the model believes the device's state is
+//! now ([`Protocol::advance`]). Where the uAPI leaves a choice to the device
+//! (a failed transition may stop anywhere on its path, or in ERROR), the model
+//! keeps every candidate state in a [`Belief`] until an observation narrows it.
+//!
+//! Two protocols implement [`Protocol`]: [`v1::Region`], the migration region
+//! of Linux 5.8, and [`v2::Fsm`], the `VFIO_DEVICE_FEATURE` state machine of
+//! Linux 5.18 and later. Both take a [`Profile`]: the decisions of
+//! `spec/decisions.yaml` that change what is allowed.
+//!
+//! No I/O, no clocks, no randomness.
+#![forbid(unsafe_code)]
+
+mod belief;
+mod errno;
+mod profile;
+pub mod reqs;
+pub mod v1;
+pub mod v2;
+
+pub use belief::Belief;
+pub use errno::{Errno, ErrnoSet};
+pub use profile::*;
+
+use std::fmt;
+
+/// How an allowed outcome counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// What a healthy, conforming device does.
+    Normal,
+    /// Allowed by every MUST, but a SHOULD (named in the allowance) is not met.
+    Warn,
+    /// Allowed only when the device suffered an internal failure (or one was
+    /// injected): without a fault it breaks the rules named in the allowance.
+    Fault,
+}
+
+/// One allowed outcome pattern, with the rules that govern it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allowance<E> {
+    /// What the outcome must look like.
+    pub expect: E,
+    /// Normal, Warn or Fault.
+    pub kind: Kind,
+    /// Requirement IDs: for `Normal` the rules it satisfies, for `Warn` the
+    /// SHOULD it misses, for `Fault` the rules it breaks when no fault was
+    /// injected.
+    pub reqs: &'static [&'static str],
+}
+
+/// An outcome pattern: matches observed outcomes.
+pub trait Expectation<O>: Clone + fmt::Debug + fmt::Display + PartialEq {
+    /// Whether `observed` fits this pattern.
+    fn matches(&self, observed: &O) -> bool;
+
+    /// An outcome that fits this pattern, varied by `seed`: used to drive
+    /// the model on its own (property tests, exploration, a mock device).
+    fn example(&self, seed: u64) -> O;
+}
+
+/// A value in `min..=max` picked by `seed`.
+pub fn pick_in(min: u64, max: u64, seed: u64) -> u64 {
+    if max < min {
+        return min;
+    }
+    match (max - min).checked_add(1) {
+        Some(span) => min + seed % span,
+        None => seed,
+    }
+}
+
+/// The set of outcomes the model allows for one operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allowed<E> {
+    /// The allowed patterns (never empty).
+    pub items: Vec<Allowance<E>>,
+    /// The rules that define this operation's behaviour, named when the
+    /// observed outcome fits none of the patterns.
+    pub governing: Vec<&'static str>,
+}
+
+impl<E: PartialEq> Allowed<E> {
+    /// An empty set governed by `reqs`.
+    pub fn governed_by(reqs: &[&'static str]) -> Self {
+        Allowed {
+            items: Vec::new(),
+            governing: reqs.to_vec(),
+        }
+    }
+
+    /// Adds a pattern (deduplicated).
+    pub fn push(&mut self, expect: E, kind: Kind, reqs: &'static [&'static str]) {
+        let a = Allowance { expect, kind, reqs };
+        if !self.items.contains(&a) {
+            self.items.push(a);
+        }
+    }
+
+    /// Merges another set into this one (used across belief candidates).
+    pub fn merge(&mut self, other: Allowed<E>) {
+        for a in other.items {
+            if !self.items.contains(&a) {
+                self.items.push(a);
+            }
+        }
+        for g in other.governing {
+            if !self.governing.contains(&g) {
+                self.governing.push(g);
+            }
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for Allowed<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, a) in self.items.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" | ")?;
+            }
+            match a.kind {
+                Kind::Normal => write!(f, "{}", a.expect)?,
+                Kind::Warn => write!(f, "{} (warn)", a.expect)?,
+                Kind::Fault => write!(f, "{} (on fault)", a.expect)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How an observed outcome was judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judgement {
+    /// A normal outcome.
+    Pass,
+    /// Allowed, but misses the SHOULDs named.
+    Warn(Vec<&'static str>),
+    /// Allowed only under a fault; without one it breaks the rules named.
+    Fault(Vec<&'static str>),
+}
+
+/// An observed outcome the model does not allow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The rules that define the operation's behaviour.
+    pub reqs: Vec<&'static str>,
+    /// The operation, rendered.
+    pub op: String,
+    /// What the model allowed, rendered.
+    pub allowed: String,
+    /// What the device did, rendered.
+    pub observed: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "[{}] {}: observed {}, allowed {}",
+            self.reqs.join(", "),
+            self.op,
+            self.observed,
+            self.allowed
+        )
+    }
+}
+
+impl std::error::Error for Violation {}
+
+/// A migration protocol as a nondeterministic state machine.
+///
+/// Implementors describe one concrete device state at a time
+/// ([`Protocol::expectations`], [`Protocol::successors`]); the provided methods
+/// lift that to a [`Belief`], the set of states the device may be in.
+pub trait Protocol {
+    /// One concrete model state.
+    type State: Copy + Eq + std::hash::Hash + fmt::Debug;
+    /// An action a user program performs.
+    type Op: Clone + fmt::Debug + fmt::Display;
+    /// What the device answered.
+    type Outcome: Clone + fmt::Debug + fmt::Display + PartialEq;
+    /// A pattern over outcomes.
+    type Expect: Expectation<Self::Outcome>;
+
+    /// The state of a freshly opened device.
+    fn initial(&self) -> Self::State;
+
+    /// The outcomes allowed for `op` in the concrete state `state`.
+    fn expectations(&self, state: &Self::State, op: &Self::Op) -> Allowed<Self::Expect>;
+
+    /// The concrete states after `op` was answered with `observed`, which
+    /// matched `allowance`. Pushes one or more states into `out`.
+    fn successors(
+        &self,
+        state: &Self::State,
+        op: &Self::Op,
+        allowance: &Allowance<Self::Expect>,
+        observed: &Self::Outcome,
+        out: &mut Belief<Self::State>,
+    );
+
+    /// The belief about a freshly opened device.
+    fn start(&self) -> Belief<Self::State> {
+        Belief::one(self.initial())
+    }
+
+    /// The outcomes allowed for `op` in any state of `belief`.
+    fn allowed(&self, belief: &Belief<Self::State>, op: &Self::Op) -> Allowed<Self::Expect> {
+        let mut states = belief.iter();
+        let mut all = match states.next() {
+            Some(s) => self.expectations(s, op),
+            None => Allowed::governed_by(&[]),
+        };
+        for s in states {
+            all.merge(self.expectations(s, op));
+        }
+        all
+    }
+
+    /// Follows the device: the new belief after `op` was answered with
+    /// `observed`, and how that outcome was judged, or the violation.
+    fn advance(
+        &self,
+        belief: &Belief<Self::State>,
+        op: &Self::Op,
+        observed: &Self::Outcome,
+    ) -> Result<(Belief<Self::State>, Judgement), Violation> {
+        let mut next = Belief::empty();
+        let mut best: Option<(Kind, &'static [&'static str])> = None;
+        for s in belief.iter() {
+            let allowed = self.expectations(s, op);
+            // Every matching pattern is followed (the device may be in any
+            // state they lead to); the judgement is the most favourable one.
+            for a in allowed.items.iter().filter(|a| a.expect.matches(observed)) {
+                self.successors(s, op, a, observed, &mut next);
+                if best.is_none_or(|(k, _)| a.kind < k) {
+                    best = Some((a.kind, a.reqs));
+                }
+            }
+        }
+        match best {
+            Some((kind, reqs)) => {
+                let judgement = match kind {
+                    Kind::Normal => Judgement::Pass,
+                    Kind::Warn => Judgement::Warn(reqs.to_vec()),
+                    Kind::Fault => Judgement::Fault(reqs.to_vec()),
+                };
+                Ok((next, judgement))
+            }
+            None => {
+                let allowed = self.allowed(belief, op);
+                Err(Violation {
+                    reqs: allowed.governing.clone(),
+                    op: op.to_string(),
+                    allowed: allowed.to_string(),
+                    observed: observed.to_string(),
+                })
+            }
+        }
+    }
+}

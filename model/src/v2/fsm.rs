@@ -1,0 +1,544 @@
+//! The v2 protocol: the FSM with its data sessions.
+
+use super::arcs::{Opens, Path, PathTable};
+use super::ops::{DataTag, Expect, FdRef, Op, Outcome};
+use super::state::{MigState, MigrationFlags};
+use crate::reqs::*;
+use crate::{Allowance, Allowed, Belief, Errno, ErrnoSet, FailedSet, Kind, PrecopyEnd, Profile, Protocol};
+
+/// The data session behind the live fd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionIo {
+    /// A saving stream (read side).
+    Save {
+        /// STOP_COPY reported the end of stream.
+        eof: bool,
+        /// The last `initial_bytes` PRECOPY_INFO reported.
+        last_initial: Option<u64>,
+    },
+    /// A resuming stream (write side).
+    Resume {
+        /// Offset in the source stream of the next byte expected.
+        next: u64,
+        /// Length of the complete source stream, once a write said so.
+        total: Option<u64>,
+        /// Every byte so far was the next byte of one saved stream.
+        intact: bool,
+    },
+}
+
+/// An open data session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Session {
+    /// The fd the session was returned on.
+    pub fd: FdRef,
+    /// What flows through it.
+    pub io: SessionIo,
+}
+
+impl Session {
+    fn open(fd: FdRef, kind: Opens) -> Self {
+        let io = match kind {
+            Opens::Save => SessionIo::Save {
+                eof: false,
+                last_initial: None,
+            },
+            Opens::Resume => SessionIo::Resume {
+                next: 0,
+                total: None,
+                intact: true,
+            },
+        };
+        Session { fd, io }
+    }
+
+    /// A resume session that received exactly one complete saved stream.
+    fn resume_complete(&self) -> bool {
+        matches!(self.io, SessionIo::Resume { next, total: Some(t), intact: true } if next == t)
+    }
+}
+
+/// One concrete model state of a v2 device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DevState {
+    /// The FSM state.
+    pub state: MigState,
+    /// The live data session, if any.
+    pub session: Option<Session>,
+    /// How many data fds the device has returned so far.
+    pub fds: u16,
+    /// Which of the first 64 fds the user has closed.
+    pub closed: u64,
+}
+
+impl DevState {
+    fn is_closed(&self, fd: FdRef) -> bool {
+        fd.0 < 64 && self.closed & (1 << fd.0) != 0
+    }
+
+    fn with_state(mut self, state: MigState, session: Option<Session>) -> Self {
+        self.state = state;
+        self.session = session;
+        self
+    }
+}
+
+/// The v2 protocol for one device: its flags, its profile, its derived paths.
+#[derive(Debug, Clone)]
+pub struct Fsm {
+    flags: MigrationFlags,
+    profile: Profile,
+    table: PathTable,
+    data_size: bool,
+}
+
+/// How a data fd relates to the current session.
+enum FdStatus {
+    /// Never returned, or closed: the kernel's file layer answers EBADF.
+    Bad,
+    /// The live session's fd.
+    Live(Session),
+    /// Returned earlier, its session has ended.
+    Dead,
+}
+
+impl Fsm {
+    /// The model of a device with `flags`, judged under `profile`, that
+    /// offers `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE` when `data_size` is true.
+    pub fn new(flags: MigrationFlags, profile: Profile, data_size: bool) -> Self {
+        Fsm {
+            flags,
+            profile,
+            table: PathTable::derive(flags),
+            data_size,
+        }
+    }
+
+    /// The device's flags.
+    pub fn flags(&self) -> MigrationFlags {
+        self.flags
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The derived combination table.
+    pub fn table(&self) -> &PathTable {
+        &self.table
+    }
+
+    fn fd_status(&self, s: &DevState, fd: FdRef) -> FdStatus {
+        if fd.0 >= s.fds || s.is_closed(fd) {
+            FdStatus::Bad
+        } else {
+            match s.session {
+                Some(sess) if sess.fd == fd => FdStatus::Live(sess),
+                _ => FdStatus::Dead,
+            }
+        }
+    }
+
+    fn set_expectations(&self, s: &DevState, to: MigState, out: &mut Allowed<Expect>) {
+        let from = s.state;
+        let Some(path) = self.table.path(from, to) else {
+            let reqs: &'static [&'static str] = if to == MigState::Error {
+                &[V2_ARC_008]
+            } else if from == MigState::Error {
+                &[V2_ERR_003]
+            } else if !self.flags.supports(to) {
+                &[V2_FLAG_003]
+            } else {
+                &[V2_ARC_007]
+            };
+            out.governing.extend_from_slice(reqs);
+            out.push(Expect::Err(ErrnoSet::Exactly(Errno::EINVAL)), Kind::Normal, reqs);
+            return;
+        };
+        out.governing
+            .extend_from_slice(&[V2_ARC_006, V2_PATH_001, V2_ERR_001]);
+        for w in path.states().windows(2) {
+            if let Some(a) = super::arcs::direct_arc(self.flags, w[0], w[1]) {
+                out.governing.extend_from_slice(a.reqs);
+            }
+        }
+        let success_reqs: &'static [&'static str] = match path.opens() {
+            Some(_) => &[V2_ARC_006, V2_FD_001],
+            None if from.is_saving() && to.is_saving() && from != to => &[V2_ARC_006, V2_FD_002],
+            None if from == to => &[V2_ARC_009],
+            None => &[V2_ARC_006, V2_FD_003],
+        };
+        let fd = path.opens().is_some();
+        let leaves_resume = from == MigState::Resuming && to != MigState::Resuming;
+        if leaves_resume && !s.session.is_some_and(|x| x.resume_complete()) {
+            // The first arc, RESUMING -> STOP, must refuse what is not one
+            // complete saved stream (V2-STREAM-006).
+            out.governing.push(V2_STREAM_006);
+            out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_STREAM_006]);
+            return;
+        }
+        if leaves_resume {
+            out.governing.push(V2_STREAM_005);
+        }
+        out.push(Expect::SetOk { fd }, Kind::Normal, success_reqs);
+        let fault_reqs: &'static [&'static str] = if leaves_resume {
+            &[V2_STREAM_005]
+        } else {
+            match super::arcs::direct_arc(self.flags, from, path.next_step()) {
+                Some(a) => a.reqs,
+                None => &[V2_ARC_006],
+            }
+        };
+        out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, fault_reqs);
+    }
+
+    /// The states a failed SET may leave (V2-ERR-001, DEC-011), with what
+    /// happens to the session in each.
+    fn failed_set_states(&self, s: &DevState, path: &Path, out: &mut Belief<DevState>) {
+        out.insert(*s);
+        let states = path.states();
+        let last = states.len() - 1;
+        let mut still_in_group = s.state.is_saving();
+        for (i, &st) in states.iter().enumerate().skip(1) {
+            still_in_group &= st.is_saving();
+            if i == last && self.profile.failed_set == FailedSet::InteriorOnly {
+                break;
+            }
+            let session = if still_in_group { s.session } else { None };
+            out.insert(s.with_state(st, session));
+        }
+        out.insert(s.with_state(MigState::Error, None));
+    }
+
+    fn read_expectations(&self, s: &DevState, fd: FdRef, len: u32, out: &mut Allowed<Expect>) {
+        match self.fd_status(s, fd) {
+            FdStatus::Bad => out.push(
+                Expect::Err(ErrnoSet::Exactly(Errno::EBADF)),
+                Kind::Normal,
+                &[V2_FD_004],
+            ),
+            FdStatus::Dead => {
+                out.governing.push(V2_FD_004);
+                out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_FD_004]);
+            }
+            FdStatus::Live(Session {
+                io: SessionIo::Resume { .. },
+                ..
+            }) => {
+                out.governing.push(V2_FD_005);
+                out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_FD_005]);
+            }
+            FdStatus::Live(Session {
+                io: SessionIo::Save { eof, .. },
+                ..
+            }) => {
+                let any = Expect::Bytes { min: 0, max: len };
+                if len == 0 {
+                    out.governing.push(V2_STREAM_003);
+                    out.push(any, Kind::Normal, &[V2_STREAM_003]);
+                } else if s.state.is_precopy() {
+                    out.governing.extend_from_slice(&[V2_STREAM_003, V2_PRE_004]);
+                    out.push(Expect::Bytes { min: 1, max: len }, Kind::Normal, &[V2_STREAM_003]);
+                    out.push(
+                        Expect::Err(ErrnoSet::Exactly(Errno::ENOMSG)),
+                        Kind::Normal,
+                        &[V2_PRE_004],
+                    );
+                    if self.profile.precopy_end == PrecopyEnd::EnomsgOrZero {
+                        out.push(Expect::Bytes { min: 0, max: 0 }, Kind::Normal, &[V2_PRE_004]);
+                    }
+                    out.push(
+                        Expect::Err(ErrnoSet::AnyBut(Errno::ENOMSG)),
+                        Kind::Fault,
+                        &[V2_STREAM_003],
+                    );
+                } else if eof {
+                    out.governing.push(V2_STREAM_002);
+                    out.push(Expect::Bytes { min: 0, max: 0 }, Kind::Normal, &[V2_STREAM_002]);
+                    out.push(Expect::Bytes { min: 1, max: len }, Kind::Warn, &[V2_STREAM_002]);
+                    out.push(
+                        Expect::Err(ErrnoSet::AnyBut(Errno::ENOMSG)),
+                        Kind::Fault,
+                        &[V2_STREAM_001],
+                    );
+                } else {
+                    out.governing
+                        .extend_from_slice(&[V2_STREAM_001, V2_STREAM_003, V2_PRE_004]);
+                    out.push(any, Kind::Normal, &[V2_STREAM_001, V2_STREAM_003]);
+                    out.push(
+                        Expect::Err(ErrnoSet::AnyBut(Errno::ENOMSG)),
+                        Kind::Fault,
+                        &[V2_STREAM_001],
+                    );
+                }
+            }
+        }
+    }
+
+    fn write_expectations(
+        &self,
+        s: &DevState,
+        fd: FdRef,
+        len: u32,
+        data: DataTag,
+        out: &mut Allowed<Expect>,
+    ) {
+        match self.fd_status(s, fd) {
+            FdStatus::Bad => out.push(
+                Expect::Err(ErrnoSet::Exactly(Errno::EBADF)),
+                Kind::Normal,
+                &[V2_FD_004],
+            ),
+            FdStatus::Dead => {
+                out.governing.push(V2_FD_004);
+                out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_FD_004]);
+            }
+            FdStatus::Live(Session {
+                io: SessionIo::Save { .. },
+                ..
+            }) => {
+                out.governing.push(V2_FD_005);
+                out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_FD_005]);
+            }
+            FdStatus::Live(sess) => {
+                out.governing.push(V2_STREAM_004);
+                if len == 0 {
+                    out.push(Expect::Bytes { min: 0, max: 0 }, Kind::Normal, &[V2_STREAM_004]);
+                } else if continues(&sess, data) {
+                    out.push(Expect::Bytes { min: 1, max: len }, Kind::Normal, &[V2_STREAM_004]);
+                    out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_STREAM_004]);
+                } else {
+                    // Not the next bytes of one stream: the device may take
+                    // them (and must refuse the resume later) or refuse now.
+                    out.governing.push(V2_STREAM_006);
+                    out.push(Expect::Bytes { min: 0, max: len }, Kind::Normal, &[V2_STREAM_006]);
+                    out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_STREAM_006]);
+                }
+            }
+        }
+    }
+
+    fn precopy_expectations(&self, s: &DevState, fd: FdRef, out: &mut Allowed<Expect>) {
+        out.governing.extend_from_slice(&[V2_PRE_001, V2_PRE_002]);
+        match self.fd_status(s, fd) {
+            FdStatus::Bad => out.push(
+                Expect::Err(ErrnoSet::Exactly(Errno::EBADF)),
+                Kind::Normal,
+                &[V2_FD_004],
+            ),
+            FdStatus::Live(Session {
+                io: SessionIo::Save { last_initial, .. },
+                ..
+            }) if s.state.is_precopy() => {
+                out.push(
+                    Expect::Precopy {
+                        max_initial: last_initial,
+                    },
+                    Kind::Normal,
+                    &[V2_PRE_001],
+                );
+                if last_initial.is_some() {
+                    out.governing.push(V2_PRE_003);
+                    out.push(Expect::Precopy { max_initial: None }, Kind::Warn, &[V2_PRE_003]);
+                }
+                out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_PRE_001]);
+            }
+            FdStatus::Live(Session {
+                io: SessionIo::Save { .. },
+                ..
+            }) => {
+                out.push(
+                    Expect::Err(ErrnoSet::Exactly(Errno::EINVAL)),
+                    Kind::Normal,
+                    &[V2_PRE_002],
+                );
+            }
+            _ => out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_PRE_002]),
+        }
+    }
+}
+
+/// Whether `data` is exactly the next bytes of the stream `sess` is loading.
+fn continues(sess: &Session, data: DataTag) -> bool {
+    match (sess.io, data) {
+        (SessionIo::Resume { next, total, intact }, DataTag::Stream { offset, total: t }) => {
+            intact && offset == next && (total.is_none() || total == t)
+        }
+        _ => false,
+    }
+}
+
+impl Protocol for Fsm {
+    type State = DevState;
+    type Op = Op;
+    type Outcome = Outcome;
+    type Expect = Expect;
+
+    fn initial(&self) -> DevState {
+        DevState {
+            state: MigState::Running,
+            session: None,
+            fds: 0,
+            closed: 0,
+        }
+    }
+
+    fn expectations(&self, s: &DevState, op: &Op) -> Allowed<Expect> {
+        let mut out = Allowed::governed_by(&[]);
+        match *op {
+            Op::Set(to) => self.set_expectations(s, to, &mut out),
+            Op::SetRaw(n) => match MigState::from_number(n) {
+                Some(to) => self.set_expectations(s, to, &mut out),
+                None => {
+                    out.governing.push(V2_ARC_010);
+                    out.push(
+                        Expect::Err(ErrnoSet::Exactly(Errno::EINVAL)),
+                        Kind::Normal,
+                        &[V2_ARC_010],
+                    );
+                }
+            },
+            Op::Get => {
+                out.governing.extend_from_slice(&[V2_STATE_003, V2_STATE_004]);
+                out.push(
+                    Expect::State(s.state),
+                    Kind::Normal,
+                    &[V2_STATE_003, V2_STATE_004],
+                );
+                out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_FEAT_002]);
+            }
+            Op::Read { fd, len } => self.read_expectations(s, fd, len, &mut out),
+            Op::Write { fd, len, data } => self.write_expectations(s, fd, len, data, &mut out),
+            Op::PrecopyInfo { fd } => self.precopy_expectations(s, fd, &mut out),
+            Op::DataSize => {
+                out.governing.push(V2_SIZE_001);
+                if self.data_size {
+                    out.push(Expect::Size, Kind::Normal, &[V2_SIZE_001]);
+                    out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_SIZE_001]);
+                } else {
+                    out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_SIZE_001]);
+                }
+            }
+            Op::Close { fd } => match self.fd_status(s, fd) {
+                FdStatus::Bad => out.push(
+                    Expect::Err(ErrnoSet::Exactly(Errno::EBADF)),
+                    Kind::Normal,
+                    &[V2_FD_004],
+                ),
+                _ => out.push(Expect::Done, Kind::Normal, &[V2_FD_004]),
+            },
+            Op::Reset => {
+                out.governing.push(V2_ERR_002);
+                out.push(Expect::Done, Kind::Normal, &[V2_ERR_002]);
+                out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_ERR_002]);
+            }
+        }
+        out
+    }
+
+    fn successors(
+        &self,
+        s: &DevState,
+        op: &Op,
+        allowance: &Allowance<Expect>,
+        observed: &Outcome,
+        out: &mut Belief<DevState>,
+    ) {
+        let target = match *op {
+            Op::Set(to) => Some(to),
+            Op::SetRaw(n) => MigState::from_number(n),
+            _ => None,
+        };
+        match (op, observed) {
+            (Op::Set(_) | Op::SetRaw(_), Outcome::SetOk { fd }) => {
+                let to = target.expect("a SET that succeeded names a state");
+                let mut next = *s;
+                next.state = to;
+                let path = self.table.path(s.state, to).expect("success implies a path");
+                match path.opens() {
+                    Some(kind) if *fd => {
+                        next.session = Some(Session::open(FdRef(s.fds), kind));
+                        next.fds = s.fds.saturating_add(1);
+                    }
+                    _ if s.state.is_saving() && to.is_saving() => {}
+                    _ if s.state == to => {}
+                    _ => next.session = None,
+                }
+                out.insert(next);
+            }
+            (Op::Set(_) | Op::SetRaw(_), Outcome::Err(_)) => {
+                match target.and_then(|to| self.table.path(s.state, to)) {
+                    // A refused request changes nothing.
+                    None => out.insert(*s),
+                    Some(path) if allowance.kind == Kind::Normal => {
+                        // A resume that had to be refused: RESUMING or ERROR.
+                        let _ = path;
+                        out.insert(*s);
+                        out.insert(s.with_state(MigState::Error, None));
+                    }
+                    Some(path) => self.failed_set_states(s, path, out),
+                }
+            }
+            (Op::Read { .. }, Outcome::Bytes(0)) if s.state == MigState::StopCopy => {
+                let mut next = *s;
+                if let Some(Session {
+                    io: SessionIo::Save { eof, .. },
+                    ..
+                }) = &mut next.session
+                {
+                    *eof = true;
+                }
+                out.insert(next);
+            }
+            (Op::Write { fd, data, .. }, _) => {
+                let mut next = *s;
+                if let Some(sess) = next.session.as_mut().filter(|x| x.fd == *fd) {
+                    let fits = continues(sess, *data);
+                    if let SessionIo::Resume {
+                        next: n,
+                        total,
+                        intact,
+                    } = &mut sess.io
+                    {
+                        match (observed, data) {
+                            (Outcome::Bytes(k), DataTag::Stream { total: t, .. }) if fits => {
+                                *n += u64::from(*k);
+                                *total = *t;
+                            }
+                            (Outcome::Err(e), _) if self.profile.is_retryable(*e) => {}
+                            (Outcome::Bytes(0), _) => {}
+                            _ => *intact = false,
+                        }
+                    }
+                }
+                out.insert(next);
+            }
+            (Op::PrecopyInfo { .. }, Outcome::Precopy { initial_bytes, .. }) => {
+                let mut next = *s;
+                if let Some(Session {
+                    io: SessionIo::Save { last_initial, .. },
+                    ..
+                }) = &mut next.session
+                {
+                    *last_initial = Some(*initial_bytes);
+                }
+                out.insert(next);
+            }
+            (Op::Close { fd }, Outcome::Done) => {
+                let mut next = *s;
+                if fd.0 < 64 {
+                    next.closed |= 1 << fd.0;
+                }
+                out.insert(next);
+            }
+            (Op::Reset, Outcome::Done) => out.insert(s.with_state(MigState::Running, None)),
+            (Op::Reset, Outcome::Err(_)) => {
+                out.insert(*s);
+                out.insert(s.with_state(MigState::Running, None));
+                out.insert(s.with_state(MigState::Error, None));
+            }
+            _ => out.insert(*s),
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! The v2 migration protocol: the `VFIO_DEVICE_FEATURE` state machine of
+//! Linux 5.18 and later, with its data fds.
+
+pub mod arcs;
+mod fsm;
+mod ops;
+mod state;
+
+pub use arcs::{DirectArc, Path, PathTable, DIRECT_ARCS};
+pub use fsm::{DevState, Fsm, Session, SessionIo};
+pub use ops::{DataTag, Expect, FdRef, Op, Outcome};
+pub use state::{FlagsError, MigState, MigrationFlags};

@@ -1,0 +1,416 @@
+//! Behaviour of the v2 model: allowed outcomes and how it follows a device.
+
+mod common;
+
+use rstest::rstest;
+use vfio_mig_model::v2::{DataTag, FdRef, Fsm, MigState, MigrationFlags, Op, Outcome};
+use vfio_mig_model::{Belief, Errno, Judgement, Profile, Protocol, ProtocolKind};
+use MigState::*;
+
+fn fsm(bits: u64) -> Fsm {
+    Fsm::new(
+        MigrationFlags::new(bits).unwrap(),
+        Profile::defaults(ProtocolKind::V2),
+        true,
+    )
+}
+
+fn all() -> Fsm {
+    fsm(0b111)
+}
+
+/// Runs `steps` from a fresh device; every step must be allowed.
+fn run(m: &Fsm, steps: &[(Op, Outcome)]) -> Belief<vfio_mig_model::v2::DevState> {
+    let mut b = m.start();
+    for (op, out) in steps {
+        b = m.advance(&b, op, out).unwrap_or_else(|v| panic!("{v}")).0;
+    }
+    b
+}
+
+/// The rules a violation names, when the last step is not allowed.
+fn violation(m: &Fsm, steps: &[(Op, Outcome)]) -> Vec<&'static str> {
+    let (last, init) = steps.split_last().unwrap();
+    let b = run(m, init);
+    m.advance(&b, &last.0, &last.1)
+        .expect_err("the last step must be a violation")
+        .reqs
+}
+
+fn ok(fd: bool) -> Outcome {
+    Outcome::SetOk { fd }
+}
+
+const FD0: FdRef = FdRef(0);
+
+#[test]
+fn fresh_device_is_running_and_get_reports_it() {
+    covers!("V2-STATE-002", "V2-STATE-003", "V2-STATE-004", "V2-FEAT-002");
+    let m = all();
+    let b = run(&m, &[(Op::Get, Outcome::State(2)), (Op::Get, Outcome::State(2))]);
+    assert_eq!(b.known().unwrap().state, Running);
+    assert!(violation(&m, &[(Op::Get, Outcome::State(1))]).contains(&"V2-STATE-003"));
+    // The same feature answers SET: the state GET then reports follows it.
+    let b = run(&m, &[(Op::Set(Stop), ok(false)), (Op::Get, Outcome::State(1))]);
+    assert_eq!(b.known().unwrap().state, Stop);
+}
+
+#[rstest]
+#[case::run_to_pre(Running, PreCopy, true)]
+#[case::run_to_sc(Running, StopCopy, true)]
+#[case::run_to_res(Running, Resuming, true)]
+#[case::run_to_stop(Running, Stop, false)]
+#[case::run_to_rp2p(Running, RunningP2p, false)]
+fn set_returns_fd_exactly_when_a_session_opens(
+    #[case] from: MigState,
+    #[case] to: MigState,
+    #[case] fd: bool,
+) {
+    covers!("V2-FD-001", "V2-FD-003", "V2-ARC-006");
+    let m = all();
+    assert_eq!(from, Running);
+    let b = run(&m, &[(Op::Set(to), ok(fd))]);
+    assert_eq!(b.known().unwrap().state, to);
+    let reqs = violation(&m, &[(Op::Set(to), ok(!fd))]);
+    assert!(
+        reqs.iter()
+            .any(|r| r.starts_with("V2-ARC") || r.starts_with("V2-PATH")),
+        "{reqs:?}"
+    );
+}
+
+#[test]
+fn moving_inside_the_saving_group_keeps_the_fd() {
+    covers!("V2-FD-002", "V2-PRE-005");
+    let m = all();
+    let steps = [
+        (Op::Set(PreCopy), ok(true)),
+        (Op::Set(StopCopy), ok(false)),
+        (Op::Read { fd: FD0, len: 8 }, Outcome::Bytes(8)),
+    ];
+    let b = run(&m, &steps);
+    assert_eq!(b.known().unwrap().state, StopCopy);
+    violation(&m, &[(Op::Set(PreCopy), ok(true)), (Op::Set(StopCopy), ok(true))]);
+}
+
+#[test]
+fn refused_requests_answer_einval_and_change_nothing() {
+    covers!(
+        "V2-ARC-007",
+        "V2-ARC-008",
+        "V2-ARC-010",
+        "V2-ERR-003",
+        "V2-FLAG-003"
+    );
+    let m = all();
+    let sc = [(Op::Set(StopCopy), ok(true))];
+    let b = run(
+        &m,
+        &[
+            sc[0],
+            (Op::Set(PreCopy), Outcome::Err(Errno::EINVAL)),
+            (Op::Get, Outcome::State(3)),
+        ],
+    );
+    assert_eq!(b.known().unwrap().state, StopCopy);
+    assert!(violation(&m, &[sc[0], (Op::Set(PreCopy), ok(true))]).contains(&"V2-ARC-007"));
+    assert!(violation(&m, &[sc[0], (Op::Set(PreCopy), Outcome::Err(Errno::EIO))]).contains(&"V2-ARC-007"));
+    assert!(violation(&m, &[(Op::Set(Error), ok(false))]).contains(&"V2-ARC-008"));
+    assert!(violation(&m, &[(Op::SetRaw(8), ok(false))]).contains(&"V2-ARC-010"));
+    run(&m, &[(Op::SetRaw(u32::MAX), Outcome::Err(Errno::EINVAL))]);
+    // Unsupported optional state.
+    let sc_only = fsm(0b001);
+    assert!(violation(&sc_only, &[(Op::Set(RunningP2p), ok(false))]).contains(&"V2-FLAG-003"));
+    // In ERROR every SET is refused.
+    let to_error = [
+        (Op::Set(Stop), Outcome::Err(Errno::EIO)),
+        (Op::Get, Outcome::State(0)),
+    ];
+    let b = run(&m, &to_error);
+    assert_eq!(b.known().unwrap().state, Error);
+    let mut steps = to_error.to_vec();
+    steps.push((Op::Set(Running), ok(false)));
+    assert!(violation(&m, &steps).contains(&"V2-ERR-003"));
+}
+
+#[test]
+fn set_to_the_current_state_is_a_no_op() {
+    covers!("V2-ARC-009");
+    let m = all();
+    run(&m, &[(Op::Set(Running), ok(false))]);
+    violation(&m, &[(Op::Set(Running), ok(true))]);
+}
+
+#[test]
+fn failed_set_may_stop_on_the_path_or_in_error() {
+    covers!("V2-ERR-001", "V2-PATH-005", "V2-FD-006");
+    let m = all();
+    // RUNNING -> STOP_COPY is RUNNING -> RUNNING_P2P -> STOP -> STOP_COPY.
+    let b = run(&m, &[(Op::Set(StopCopy), Outcome::Err(Errno::EIO))]);
+    let mut states: Vec<_> = b.iter().map(|s| s.state).collect();
+    states.sort();
+    assert_eq!(states, vec![Error, Stop, Running, StopCopy, RunningP2p]);
+    // The judgement names the arc that should not have failed.
+    let (_, j) = m
+        .advance(&m.start(), &Op::Set(StopCopy), &Outcome::Err(Errno::EIO))
+        .unwrap();
+    assert_eq!(j, Judgement::Fault(vec!["V2-ARC-003"]));
+    // A GET narrows the belief; a state off the path is a violation.
+    let b = run(
+        &m,
+        &[
+            (Op::Set(StopCopy), Outcome::Err(Errno::EIO)),
+            (Op::Get, Outcome::State(1)),
+        ],
+    );
+    assert_eq!(b.known().unwrap().state, Stop);
+    let reqs = violation(
+        &m,
+        &[
+            (Op::Set(StopCopy), Outcome::Err(Errno::EIO)),
+            (Op::Get, Outcome::State(4)),
+        ],
+    );
+    assert!(reqs.contains(&"V2-STATE-003"));
+}
+
+#[test]
+fn interior_only_profile_excludes_the_target_after_failure() {
+    covers!("V2-ERR-001");
+    let mut p = Profile::defaults(ProtocolKind::V2);
+    p.choose("DEC-011", "interior-only").unwrap();
+    let m = Fsm::new(MigrationFlags::new(0b111).unwrap(), p, true);
+    let b = run(&m, &[(Op::Set(StopCopy), Outcome::Err(Errno::EIO))]);
+    assert!(!b.iter().any(|s| s.state == StopCopy));
+    assert_eq!(b.len(), 4);
+}
+
+#[test]
+fn reset_leaves_error_for_running() {
+    covers!("V2-ERR-002");
+    let m = all();
+    let b = run(
+        &m,
+        &[
+            (Op::Set(Stop), Outcome::Err(Errno::EIO)),
+            (Op::Get, Outcome::State(0)),
+            (Op::Reset, Outcome::Done),
+            (Op::Get, Outcome::State(2)),
+        ],
+    );
+    assert_eq!(b.known().unwrap().state, Running);
+}
+
+#[test]
+fn stop_copy_stream_ends_with_zero_and_stays_ended() {
+    covers!("V2-STREAM-001", "V2-STREAM-002", "V2-STREAM-003");
+    let m = all();
+    let read = |n| (Op::Read { fd: FD0, len: 64 }, Outcome::Bytes(n));
+    let steps = [(Op::Set(StopCopy), ok(true)), read(64), read(10), read(0)];
+    run(&m, &steps);
+    let mut after = steps.to_vec();
+    after.push(read(0));
+    run(&m, &after);
+    after.push(read(5));
+    let (_, j) = {
+        let (last, init) = after.split_last().unwrap();
+        m.advance(&run(&m, init), &last.0, &last.1).unwrap()
+    };
+    assert_eq!(j, Judgement::Warn(vec!["V2-STREAM-002"]));
+    // More bytes than asked is never allowed.
+    violation(
+        &m,
+        &[
+            (Op::Set(StopCopy), ok(true)),
+            (Op::Read { fd: FD0, len: 4 }, Outcome::Bytes(5)),
+        ],
+    );
+}
+
+#[test]
+fn enomsg_only_in_pre_copy() {
+    covers!("V2-PRE-004");
+    let m = all();
+    let pre = (Op::Set(PreCopy), ok(true));
+    run(
+        &m,
+        &[pre, (Op::Read { fd: FD0, len: 8 }, Outcome::Err(Errno::ENOMSG))],
+    );
+    assert!(violation(&m, &[pre, (Op::Read { fd: FD0, len: 8 }, Outcome::Bytes(0))]).contains(&"V2-PRE-004"));
+    let sc = (Op::Set(StopCopy), ok(true));
+    assert!(violation(
+        &m,
+        &[sc, (Op::Read { fd: FD0, len: 8 }, Outcome::Err(Errno::ENOMSG))]
+    )
+    .contains(&"V2-PRE-004"));
+    // Under DEC-013 enomsg-or-zero a zero read in pre-copy is allowed.
+    let mut p = Profile::defaults(ProtocolKind::V2);
+    p.choose("DEC-013", "enomsg-or-zero").unwrap();
+    let lax = Fsm::new(MigrationFlags::new(0b111).unwrap(), p, true);
+    run(&lax, &[pre, (Op::Read { fd: FD0, len: 8 }, Outcome::Bytes(0))]);
+}
+
+#[test]
+fn precopy_info_only_in_pre_copy_states() {
+    covers!("V2-PRE-001", "V2-PRE-002", "V2-PRE-003");
+    let m = all();
+    let info = |i, d| {
+        (
+            Op::PrecopyInfo { fd: FD0 },
+            Outcome::Precopy {
+                initial_bytes: i,
+                dirty_bytes: d,
+            },
+        )
+    };
+    run(
+        &m,
+        &[
+            (Op::Set(PreCopy), ok(true)),
+            info(100, 0),
+            info(40, 3),
+            (Op::Set(PreCopyP2p), ok(false)),
+            info(0, 9),
+        ],
+    );
+    let steps = [(Op::Set(PreCopy), ok(true)), info(100, 0), info(150, 0)];
+    let (last, init) = steps.split_last().unwrap();
+    let (_, j) = m.advance(&run(&m, init), &last.0, &last.1).unwrap();
+    assert_eq!(j, Judgement::Warn(vec!["V2-PRE-003"]));
+    let sc = [(Op::Set(PreCopy), ok(true)), (Op::Set(StopCopy), ok(false))];
+    let mut s = sc.to_vec();
+    s.push((Op::PrecopyInfo { fd: FD0 }, Outcome::Err(Errno::EINVAL)));
+    run(&m, &s);
+    s.pop();
+    s.push(info(0, 0));
+    assert!(violation(&m, &s).contains(&"V2-PRE-002"));
+}
+
+#[test]
+fn descriptors_die_with_their_session() {
+    covers!("V2-FD-004", "V2-FD-005");
+    let m = all();
+    let pre_then_back = [(Op::Set(PreCopy), ok(true)), (Op::Set(Running), ok(false))];
+    let mut s = pre_then_back.to_vec();
+    s.push((Op::Read { fd: FD0, len: 8 }, Outcome::Err(Errno::ENODEV)));
+    run(&m, &s);
+    s.pop();
+    s.push((Op::Read { fd: FD0, len: 8 }, Outcome::Bytes(0)));
+    assert!(violation(&m, &s).contains(&"V2-FD-004"));
+    // After a reset the fd is dead too.
+    let s = [
+        (Op::Set(StopCopy), ok(true)),
+        (Op::Reset, Outcome::Done),
+        (Op::Read { fd: FD0, len: 8 }, Outcome::Bytes(8)),
+    ];
+    assert!(violation(&m, &s).contains(&"V2-FD-004"));
+    // Direction: no writes on the saving fd, no reads on the resuming fd.
+    let s = [
+        (Op::Set(StopCopy), ok(true)),
+        (
+            Op::Write {
+                fd: FD0,
+                len: 4,
+                data: DataTag::Garbage,
+            },
+            Outcome::Bytes(4),
+        ),
+    ];
+    assert!(violation(&m, &s).contains(&"V2-FD-005"));
+    let s = [
+        (Op::Set(Resuming), ok(true)),
+        (Op::Read { fd: FD0, len: 4 }, Outcome::Bytes(4)),
+    ];
+    assert!(violation(&m, &s).contains(&"V2-FD-005"));
+    // A closed or never returned fd is EBADF.
+    run(
+        &m,
+        &[(Op::Read { fd: FdRef(3), len: 1 }, Outcome::Err(Errno::EBADF))],
+    );
+    run(
+        &m,
+        &[
+            (Op::Set(StopCopy), ok(true)),
+            (Op::Close { fd: FD0 }, Outcome::Done),
+            (Op::Read { fd: FD0, len: 1 }, Outcome::Err(Errno::EBADF)),
+        ],
+    );
+}
+
+fn stream(offset: u64, total: Option<u64>) -> DataTag {
+    DataTag::Stream { offset, total }
+}
+
+#[test]
+fn resume_accepts_exactly_one_complete_stream() {
+    covers!("V2-STREAM-004", "V2-STREAM-005", "V2-STREAM-006");
+    let m = all();
+    let res = (Op::Set(Resuming), ok(true));
+    let w = |len, data| (Op::Write { fd: FD0, len, data }, Outcome::Bytes(len));
+    // 100 bytes written in odd pieces: segmentation need not be kept.
+    let good = [
+        res,
+        w(7, stream(0, Some(100))),
+        w(90, stream(7, Some(100))),
+        w(3, stream(97, Some(100))),
+    ];
+    let mut s = good.to_vec();
+    s.push((Op::Set(Running), ok(false)));
+    let b = run(&m, &s);
+    assert_eq!(b.known().unwrap().state, Running);
+    // Missing the last 3 bytes: the SET must fail.
+    let mut s = good[..3].to_vec();
+    s.push((Op::Set(Stop), ok(false)));
+    assert!(violation(&m, &s).contains(&"V2-STREAM-006"));
+    // A failure leaves RESUMING or ERROR.
+    let mut s = good[..3].to_vec();
+    s.push((Op::Set(Stop), Outcome::Err(Errno::EINVAL)));
+    let b = run(&m, &s);
+    let states: Vec<_> = b.iter().map(|x| x.state).collect();
+    assert!(states.contains(&Resuming) && states.contains(&Error) && states.len() == 2);
+    // Garbage, reordered bytes, or an empty resume: refused.
+    for bad in [
+        vec![res, w(100, DataTag::Garbage)],
+        vec![res, w(50, stream(50, Some(100))), w(50, stream(0, Some(100)))],
+        vec![res],
+        vec![res, w(100, stream(0, None))],
+    ] {
+        let mut s = bad.clone();
+        s.push((Op::Set(Stop), ok(false)));
+        assert!(violation(&m, &s).contains(&"V2-STREAM-006"), "{bad:?}");
+    }
+    // An empty complete stream is announced by a zero-length write.
+    run(
+        &m,
+        &[
+            res,
+            (
+                Op::Write {
+                    fd: FD0,
+                    len: 0,
+                    data: stream(0, Some(0)),
+                },
+                Outcome::Bytes(0),
+            ),
+            (Op::Set(Stop), ok(false)),
+        ],
+    );
+}
+
+#[test]
+fn data_size_is_answered_in_any_state() {
+    covers!("V2-SIZE-001");
+    let m = all();
+    run(
+        &m,
+        &[
+            (Op::DataSize, Outcome::Size(96)),
+            (Op::Set(StopCopy), ok(true)),
+            (Op::DataSize, Outcome::Size(96)),
+        ],
+    );
+    let (_, j) = m
+        .advance(&m.start(), &Op::DataSize, &Outcome::Err(Errno::EIO))
+        .unwrap();
+    assert_eq!(j, Judgement::Fault(vec!["V2-SIZE-001"]));
+}
