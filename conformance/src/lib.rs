@@ -1,0 +1,17 @@
+//! Conformance suites and adapters for VFIO device migration.
+//!
+//! Adapters implement [`device::Device`]; the suites (being built) run the
+//! same operations on a device and on the reference model and report every
+//! outcome the model does not allow, with the requirement it breaks.
+#![forbid(unsafe_code)]
+
+pub use vfio_mig_model::ProtocolKind;
+
+pub mod check;
+pub mod device;
+pub mod harness;
+#[cfg(feature = "adapter-mock")]
+pub mod mock;
+pub mod suites;
+pub mod target;
+pub mod verdict;

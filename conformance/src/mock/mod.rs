@@ -1,0 +1,1 @@
+//! The in-process mock device (placeholder until the mock is written).

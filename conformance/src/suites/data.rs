@@ -1,0 +1,364 @@
+//! Suite 4: the data protocol. Save from one instance, resume into a fresh
+//! one, and compare the device state byte for byte; pre-copy iterations,
+//! empty and large streams, odd chunk sizes; the v1 register loops.
+
+use super::restore;
+use crate::check::{Checker, Failure};
+use crate::device::{Device, Io};
+use crate::target::Target;
+use crate::verdict::Verdict;
+use vfio_mig_model::reqs::*;
+use vfio_mig_model::v1::{self, ChunkTag, Field, Region, V1State};
+use vfio_mig_model::v2::{self, DataTag, FdRef, Fsm, MigState};
+use vfio_mig_model::Errno;
+
+/// Bounds a save loop so a device that never ends its stream fails the check
+/// instead of running forever.
+pub const MAX_STREAM: usize = 256 << 20;
+
+/// A saved v2 stream and the source's state when it stopped.
+pub struct Saved {
+    /// The stream bytes, pre-copy part first.
+    pub bytes: Vec<u8>,
+    /// The source's fingerprint once stopped, if observable.
+    pub fingerprint: Option<Vec<u8>>,
+    /// The stream was read to its end.
+    pub complete: bool,
+}
+
+/// Reads the saving fd `fd` until end of stream (or ENOMSG in pre-copy).
+fn drain_v2(
+    c: &mut Checker<'_, Fsm>,
+    fd: FdRef,
+    chunk: u32,
+    precopy: bool,
+    into: &mut Vec<u8>,
+) -> Result<bool, Failure> {
+    loop {
+        let mut io = Io::default();
+        match c.step_io(v2::Op::Read { fd, len: chunk }, &mut io)? {
+            v2::Outcome::Bytes(0) => return Ok(!precopy),
+            v2::Outcome::Bytes(n) => {
+                if io.read.len() != n as usize {
+                    return Err(Failure::new(
+                        &[V2_STREAM_003],
+                        format!(
+                            "read reported {n} bytes but the adapter delivered {}",
+                            io.read.len()
+                        ),
+                    ));
+                }
+                into.extend_from_slice(&io.read);
+                if into.len() > MAX_STREAM {
+                    return Err(Failure::new(
+                        &[V2_STREAM_001],
+                        format!("no end of stream after {MAX_STREAM} bytes"),
+                    ));
+                }
+            }
+            v2::Outcome::Err(Errno::ENOMSG) if precopy => return Ok(false),
+            v2::Outcome::Err(e) => {
+                return Err(Failure::new(
+                    &[V2_STREAM_001],
+                    format!("the save stream failed with {e}"),
+                ));
+            }
+            other => {
+                return Err(Failure::new(
+                    &[V2_STREAM_001],
+                    format!("unexpected answer to a read: {other}"),
+                ))
+            }
+        }
+    }
+}
+
+/// Saves the device's state: through PRE_COPY when `precopy`, then STOP_COPY
+/// to end of stream, then STOP.
+pub fn save_v2(c: &mut Checker<'_, Fsm>, chunk: u32, precopy: bool) -> Result<Saved, Failure> {
+    let mut bytes = Vec::new();
+    let fd = FdRef(0);
+    if precopy {
+        c.step(v2::Op::Set(MigState::PreCopy))?;
+        // Pre-copy iterations until the device has nothing more for now.
+        for _ in 0..64 {
+            c.step(v2::Op::PrecopyInfo { fd })?;
+            if !drain_v2(c, fd, chunk, true, &mut bytes)? {
+                break;
+            }
+        }
+    }
+    c.step(v2::Op::Set(MigState::StopCopy))?;
+    let fingerprint = c.device().fingerprint();
+    let complete = drain_v2(c, fd, chunk, false, &mut bytes)?;
+    c.step(v2::Op::Set(MigState::Stop))?;
+    Ok(Saved {
+        bytes,
+        fingerprint,
+        complete,
+    })
+}
+
+/// Writes `stream` (of which `total` bytes make the complete stream, when
+/// known) into a device already in RESUMING on fd `fd`, `chunk` bytes at a
+/// time, continuing after short writes.
+pub fn load_v2(
+    c: &mut Checker<'_, Fsm>,
+    fd: FdRef,
+    stream: &[u8],
+    total: Option<u64>,
+    chunk: u32,
+) -> Result<(), Failure> {
+    if stream.is_empty() {
+        let data = DataTag::Stream { offset: 0, total };
+        c.step(v2::Op::Write { fd, len: 0, data })?;
+        return Ok(());
+    }
+    let mut off = 0usize;
+    while off < stream.len() {
+        let len = (stream.len() - off).min(chunk as usize);
+        let data = DataTag::Stream {
+            offset: off as u64,
+            total,
+        };
+        let mut io = Io {
+            write: stream[off..off + len].to_vec(),
+            read: Vec::new(),
+        };
+        match c.step_io(
+            v2::Op::Write {
+                fd,
+                len: len as u32,
+                data,
+            },
+            &mut io,
+        )? {
+            v2::Outcome::Bytes(n) if n > 0 => off += n as usize,
+            other => {
+                return Err(Failure::new(
+                    &[V2_STREAM_004],
+                    format!("the resume stream stopped at byte {off}: {other}"),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One v2 round trip: save from `src` (through pre-copy when asked and
+/// offered), resume into `dst` with writes of `write_chunk` bytes, compare.
+pub fn round_trip_v2(
+    model: &Fsm,
+    src: &mut dyn Device<Fsm>,
+    dst: &mut dyn Device<Fsm>,
+    read_chunk: u32,
+    write_chunk: u32,
+    precopy: bool,
+) -> Vec<Verdict> {
+    let precopy = precopy && model.flags().pre_copy();
+    let kind = if precopy { "pre-copy" } else { "stop-copy" };
+    let name = format!(
+        "{}/data/round-trip/{kind}/read-{read_chunk}/write-{write_chunk}",
+        model.label()
+    );
+    if let Err(v) = restore("data", &name, src) {
+        return vec![*v];
+    }
+    let mut c = Checker::new(model, src);
+    let saved = match save_v2(&mut c, read_chunk, precopy) {
+        Ok(s) => s,
+        Err(f) => return vec![Verdict::of("data", name, &c, &[V2_STREAM_001], Err(f))],
+    };
+    let save_verdict = Verdict::of("data", format!("{name}/save"), &c, &[V2_STREAM_001], Ok(()));
+    if let Err(v) = restore("data", &name, dst) {
+        return vec![save_verdict, *v];
+    }
+    let mut d = Checker::new(model, dst);
+    let total = Some(saved.bytes.len() as u64);
+    let result = (|| {
+        d.step(v2::Op::Set(MigState::Resuming))?;
+        load_v2(&mut d, FdRef(0), &saved.bytes, total, write_chunk)?;
+        d.step(v2::Op::Set(MigState::Stop))?;
+        let after = d.device().fingerprint();
+        if let (Some(a), Some(b)) = (&saved.fingerprint, &after) {
+            if a != b {
+                let at = a
+                    .iter()
+                    .zip(b)
+                    .position(|(x, y)| x != y)
+                    .unwrap_or(a.len().min(b.len()));
+                return Err(Failure::new(
+                    &[V2_STREAM_008],
+                    format!(
+                        "the resumed device differs from the source ({} vs {} bytes, first difference at byte {at})",
+                        b.len(),
+                        a.len()
+                    ),
+                ));
+            }
+        }
+        d.step(v2::Op::Set(MigState::Running))?;
+        Ok(())
+    })();
+    vec![
+        save_verdict,
+        Verdict::of(
+            "data",
+            format!("{name}/resume"),
+            &d,
+            &[V2_STREAM_004, V2_STREAM_005, V2_STREAM_008],
+            result,
+        ),
+    ]
+}
+
+/// A v1 chunk as the source produced it.
+struct Chunk {
+    offset: u64,
+    bytes: Vec<u8>,
+}
+
+/// Runs the v1 save loop in the current saving state until `pending_bytes`
+/// reads 0 (stop-and-copy) or once (pre-copy).
+fn save_loop_v1(
+    c: &mut Checker<'_, Region>,
+    stop_copy: bool,
+    into: &mut Vec<Chunk>,
+    offset: &mut u64,
+) -> Result<(), Failure> {
+    let mut guard = 0usize;
+    loop {
+        // Read pending_bytes twice: the second read must repeat the first.
+        let pending = c.step(v1::Op::Read(Field::PendingBytes))?;
+        c.step(v1::Op::Read(Field::PendingBytes))?;
+        let v1::Outcome::Value(p) = pending else {
+            return Err(Failure::new(
+                &[V1_SAVE_001],
+                format!("pending_bytes read: {pending}"),
+            ));
+        };
+        if p == 0 {
+            return Ok(());
+        }
+        let v1::Outcome::Value(at) = c.step(v1::Op::Read(Field::DataOffset))? else {
+            return Err(Failure::new(&[V1_SAVE_003], "data_offset read failed"));
+        };
+        let v1::Outcome::Value(size) = c.step(v1::Op::Read(Field::DataSize))? else {
+            return Err(Failure::new(&[V1_SAVE_005], "data_size read failed"));
+        };
+        // Re-reads within the chunk must repeat.
+        c.step(v1::Op::Read(Field::DataOffset))?;
+        c.step(v1::Op::Read(Field::DataSize))?;
+        let mut io = Io::default();
+        c.step_io(
+            v1::Op::ReadData {
+                offset: at,
+                len: size as u32,
+            },
+            &mut io,
+        )?;
+        into.push(Chunk {
+            offset: *offset,
+            bytes: io.read,
+        });
+        *offset += size;
+        guard += size as usize;
+        if guard > MAX_STREAM {
+            return Err(Failure::new(
+                &[V1_SAVE_008],
+                format!("pending_bytes never reached 0 after {MAX_STREAM} bytes"),
+            ));
+        }
+        if !stop_copy {
+            // One pre-copy iteration is enough; leave with data pending.
+            c.step(v1::Op::Read(Field::PendingBytes))?;
+            return Ok(());
+        }
+    }
+}
+
+/// One v1 round trip through pre-copy (when `precopy`) and stop-and-copy.
+pub fn round_trip_v1(
+    model: &Region,
+    src: &mut dyn Device<Region>,
+    dst: &mut dyn Device<Region>,
+    precopy: bool,
+) -> Vec<Verdict> {
+    let kind = if precopy { "pre-copy" } else { "stop-copy" };
+    let name = format!("v1/data/round-trip/{kind}");
+    if let Err(v) = restore("data", &name, src) {
+        return vec![*v];
+    }
+    let mut c = Checker::new(model, src);
+    let mut chunks = Vec::new();
+    let mut offset = 0u64;
+    let saved = (|| {
+        if precopy {
+            c.step(v1::Op::set(V1State::PreCopy))?;
+            save_loop_v1(&mut c, false, &mut chunks, &mut offset)?;
+        }
+        c.step(v1::Op::set(V1State::StopCopy))?;
+        let fp = c.device().fingerprint();
+        save_loop_v1(&mut c, true, &mut chunks, &mut offset)?;
+        c.step(v1::Op::set(V1State::Stop))?;
+        Ok(fp)
+    })();
+    let fingerprint = match saved {
+        Ok(fp) => fp,
+        Err(f) => return vec![Verdict::of("data", name, &c, &[V1_SAVE_008], Err(f))],
+    };
+    let save_verdict = Verdict::of("data", format!("{name}/save"), &c, &[V1_SAVE_008], Ok(()));
+    if let Err(v) = restore("data", &name, dst) {
+        return vec![save_verdict, *v];
+    }
+    let mut d = Checker::new(model, dst);
+    let total = Some(offset);
+    let result = (|| {
+        d.step(v1::Op::set(V1State::Resuming))?;
+        for ch in &chunks {
+            let v1::Outcome::Value(at) = d.step(v1::Op::Read(Field::DataOffset))? else {
+                return Err(Failure::new(&[V1_RES_001], "data_offset read failed in RESUMING"));
+            };
+            let len = ch.bytes.len() as u32;
+            let data = ChunkTag::Stream {
+                offset: ch.offset,
+                total,
+                whole: true,
+            };
+            let mut io = Io {
+                write: ch.bytes.clone(),
+                read: Vec::new(),
+            };
+            d.step_io(
+                v1::Op::WriteData {
+                    offset: at,
+                    len,
+                    data,
+                },
+                &mut io,
+            )?;
+            d.step(v1::Op::Write(Field::DataSize, u64::from(len)))?;
+        }
+        d.step(v1::Op::set(V1State::Running))?;
+        let after = d.device().fingerprint();
+        if let (Some(a), Some(b)) = (&fingerprint, &after) {
+            if a != b {
+                return Err(Failure::new(
+                    &[V1_DATA_002],
+                    "the resumed device differs from the source",
+                ));
+            }
+        }
+        Ok(())
+    })();
+    vec![
+        save_verdict,
+        Verdict::of(
+            "data",
+            format!("{name}/resume"),
+            &d,
+            &[V1_RES_002, V1_DATA_001, V1_DATA_002],
+            result,
+        ),
+    ]
+}

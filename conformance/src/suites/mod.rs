@@ -1,0 +1,237 @@
+//! The conformance suites, each generic over the protocol and the adapter.
+//!
+//! Every suite takes the model of the device and the device itself, restores
+//! the device before each check, and returns one [`Verdict`] per check. A
+//! device that cannot be restored stops the suite: the last verdict says so.
+
+pub mod arcs;
+pub mod data;
+pub mod explore;
+pub mod faults;
+pub mod sequences;
+
+use crate::check::{Checker, Failure, Status};
+use crate::device::{Device, DeviceError};
+use crate::target::{FaultBelief, Setup};
+use crate::verdict::Verdict;
+
+/// Restores the device, or turns the error into the verdict that ends the suite.
+pub(crate) fn restore<P: vfio_mig_model::Protocol>(
+    suite: &'static str,
+    name: &str,
+    device: &mut dyn Device<P>,
+) -> Result<(), Box<Verdict>> {
+    device.restore().map_err(|e| {
+        let status = match e {
+            DeviceError::NotConfigured(_) => Status::Skip,
+            DeviceError::Unusable(_) => Status::Fail,
+        };
+        let mut v = Verdict::skip(
+            suite,
+            name,
+            &[],
+            format!("{e}; the remaining checks of this suite were not run"),
+        );
+        v.status = status;
+        Box::new(v)
+    })
+}
+
+/// Runs the setup steps of a check. `Ok(false)`: a fault could not be
+/// injected, the check is skipped.
+pub(crate) fn run_setup<T: FaultBelief>(
+    c: &mut Checker<'_, T>,
+    setup: &[Setup<T::Op>],
+) -> Result<bool, Failure> {
+    for step in setup {
+        match step {
+            Setup::Op(op) => {
+                c.step(op.clone())?;
+            }
+            Setup::Inject(fault) => {
+                if !c.inject(*fault) {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// What a whole run does.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Exploration depth.
+    pub depth: usize,
+    /// Random sequences.
+    pub sequences: sequences::Settings,
+    /// (read chunk, write chunk) sizes of the round trips.
+    pub chunks: Vec<(u32, u32)>,
+    /// At most this many failing sequences reported per exploration.
+    pub max_failures: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            depth: 3,
+            sequences: sequences::Settings::default(),
+            chunks: vec![(4096, 4096), (7, 1 << 20), (1 << 20, 1)],
+            max_failures: 8,
+        }
+    }
+}
+
+/// A source and a destination instance.
+type Pair<P> = (Box<dyn Device<P>>, Box<dyn Device<P>>);
+
+/// Opens the source and destination instances, or the verdict explaining why not.
+fn open_pair<P: vfio_mig_model::Protocol>(
+    factory: &dyn crate::device::DeviceFactory<P>,
+) -> Result<Pair<P>, Box<Verdict>> {
+    let open = |i| {
+        factory.open(i).map_err(|e| {
+            let mut v = Verdict::skip("setup", format!("open instance {i}"), &[], e.to_string());
+            if matches!(e, DeviceError::Unusable(_)) {
+                v.status = Status::Fail;
+            }
+            Box::new(v)
+        })
+    };
+    Ok((open(0)?, open(1)?))
+}
+
+/// The five suites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SuiteId {
+    /// Every request from every reachable state.
+    Arcs,
+    /// Random sequences, shrunk on failure.
+    Sequences,
+    /// Every sequence up to a depth.
+    Explore,
+    /// Save, resume, compare.
+    Data,
+    /// Failures, ERROR, bad streams, dead descriptors.
+    Faults,
+}
+
+impl SuiteId {
+    /// All suites in run order.
+    pub const ALL: [SuiteId; 5] = [
+        SuiteId::Arcs,
+        SuiteId::Sequences,
+        SuiteId::Explore,
+        SuiteId::Data,
+        SuiteId::Faults,
+    ];
+
+    /// The suite's name in check names and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            SuiteId::Arcs => "arcs",
+            SuiteId::Sequences => "sequences",
+            SuiteId::Explore => "explore",
+            SuiteId::Data => "data",
+            SuiteId::Faults => "faults",
+        }
+    }
+}
+
+/// Runs `suites` of the v2 protocol against the devices `factory` opens.
+pub fn run_v2_suites(
+    factory: &dyn crate::device::DeviceFactory<vfio_mig_model::v2::Fsm>,
+    profile: vfio_mig_model::Profile,
+    opts: &Options,
+    suites: &[SuiteId],
+) -> Vec<Verdict> {
+    use crate::target::Target;
+    let (mut src, mut dst) = match open_pair(factory) {
+        Ok(p) => p,
+        Err(v) => return vec![*v],
+    };
+    let model = vfio_mig_model::v2::Fsm::model(&src.describe(), profile);
+    let mut out = Vec::new();
+    for suite in suites {
+        match suite {
+            SuiteId::Arcs => out.extend(arcs::run(&model, src.as_mut())),
+            SuiteId::Sequences => out.extend(sequences::run(&model, src.as_mut(), &opts.sequences)),
+            SuiteId::Explore => {
+                out.extend(explore::run(&model, src.as_mut(), opts.depth, opts.max_failures).0)
+            }
+            SuiteId::Data => {
+                for &(r, w) in &opts.chunks {
+                    for precopy in [false, true] {
+                        out.extend(data::round_trip_v2(
+                            &model,
+                            src.as_mut(),
+                            dst.as_mut(),
+                            r,
+                            w,
+                            precopy,
+                        ));
+                    }
+                }
+            }
+            SuiteId::Faults => {
+                out.extend(faults::failed_arcs_v2(&model, src.as_mut()));
+                out.extend(faults::bad_streams_v2(&model, src.as_mut(), dst.as_mut()));
+                out.extend(faults::dead_fds_v2(&model, src.as_mut()));
+            }
+        }
+    }
+    out
+}
+
+/// Runs `suites` of the v1 protocol against the devices `factory` opens.
+pub fn run_v1_suites(
+    factory: &dyn crate::device::DeviceFactory<vfio_mig_model::v1::Region>,
+    profile: vfio_mig_model::Profile,
+    opts: &Options,
+    suites: &[SuiteId],
+) -> Vec<Verdict> {
+    use crate::target::Target;
+    let (mut src, mut dst) = match open_pair(factory) {
+        Ok(p) => p,
+        Err(v) => return vec![*v],
+    };
+    let model = vfio_mig_model::v1::Region::model(&src.describe(), profile);
+    let mut out = Vec::new();
+    for suite in suites {
+        match suite {
+            SuiteId::Arcs => out.extend(arcs::run(&model, src.as_mut())),
+            SuiteId::Sequences => out.extend(sequences::run(&model, src.as_mut(), &opts.sequences)),
+            SuiteId::Explore => {
+                out.extend(explore::run(&model, src.as_mut(), opts.depth, opts.max_failures).0)
+            }
+            SuiteId::Data => {
+                for precopy in [false, true] {
+                    out.extend(data::round_trip_v1(&model, src.as_mut(), dst.as_mut(), precopy));
+                }
+            }
+            SuiteId::Faults => {
+                out.extend(faults::failed_arcs_v1(&model, src.as_mut()));
+                out.extend(faults::bad_streams_v1(&model, dst.as_mut()));
+            }
+        }
+    }
+    out
+}
+
+/// Every v2 suite.
+pub fn run_v2(
+    factory: &dyn crate::device::DeviceFactory<vfio_mig_model::v2::Fsm>,
+    profile: vfio_mig_model::Profile,
+    opts: &Options,
+) -> Vec<Verdict> {
+    run_v2_suites(factory, profile, opts, &SuiteId::ALL)
+}
+
+/// Every v1 suite.
+pub fn run_v1(
+    factory: &dyn crate::device::DeviceFactory<vfio_mig_model::v1::Region>,
+    profile: vfio_mig_model::Profile,
+    opts: &Options,
+) -> Vec<Verdict> {
+    run_v1_suites(factory, profile, opts, &SuiteId::ALL)
+}

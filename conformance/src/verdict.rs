@@ -1,0 +1,95 @@
+//! The result of one check.
+
+use crate::check::{Checker, Failure, Status};
+use std::time::Duration;
+use vfio_mig_model::Protocol;
+
+/// One check's result: what it exercised, how it ended, and how to reproduce
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The suite (`arcs`, `sequences`, `explore`, `data`, `faults`).
+    pub suite: &'static str,
+    /// A path-like name: `v2/STOP_COPY+P2P+PRE_COPY/arc/STOP_COPY->PRE_COPY`.
+    pub name: String,
+    /// The requirements the check exercised.
+    pub reqs: Vec<&'static str>,
+    /// On FAIL, the requirements broken; on WARN, the SHOULDs missed.
+    pub broken: Vec<&'static str>,
+    /// PASS, WARN, FAIL or SKIP.
+    pub status: Status,
+    /// What went wrong (failure message, missed SHOULDs, skip reason).
+    pub detail: String,
+    /// The operations and outcomes, one per line.
+    pub trace: Vec<String>,
+    /// The trace as a Rust array to paste into a regression test.
+    pub reproducer: Option<String>,
+    /// Time spent in device calls.
+    pub device_time: Duration,
+}
+
+impl Verdict {
+    /// A skipped check.
+    pub fn skip(
+        suite: &'static str,
+        name: impl Into<String>,
+        reqs: &[&'static str],
+        why: impl Into<String>,
+    ) -> Self {
+        Verdict {
+            suite,
+            name: name.into(),
+            reqs: reqs.to_vec(),
+            broken: Vec::new(),
+            status: Status::Skip,
+            detail: why.into(),
+            trace: Vec::new(),
+            reproducer: None,
+            device_time: Duration::ZERO,
+        }
+    }
+
+    /// The verdict of a finished check: `result` is the check's own outcome;
+    /// `extra` names requirements the check verified itself (beyond those
+    /// that governed its operations).
+    pub fn of<P: Protocol>(
+        suite: &'static str,
+        name: impl Into<String>,
+        checker: &Checker<'_, P>,
+        extra: &[&'static str],
+        result: Result<(), Failure>,
+    ) -> Self {
+        let device_time = checker.trace().iter().map(|s| s.took).sum();
+        let (status, broken, detail, reproducer) = match result {
+            Err(f) => (Status::Fail, f.reqs, f.message, Some(checker.trace_rust())),
+            Ok(()) if !checker.warnings().is_empty() => {
+                let missed = checker.warnings().to_vec();
+                let detail = format!("SHOULD not met: {}", missed.join(", "));
+                (Status::Warn, missed, detail, Some(checker.trace_rust()))
+            }
+            Ok(()) => (Status::Pass, Vec::new(), String::new(), None),
+        };
+        let mut reqs = broken.clone();
+        for r in extra.iter().chain(checker.exercised()) {
+            if !reqs.contains(r) {
+                reqs.push(r);
+            }
+        }
+        Verdict {
+            suite,
+            name: name.into(),
+            reqs,
+            broken,
+            status,
+            detail,
+            trace: checker.trace_lines(),
+            reproducer,
+            device_time,
+        }
+    }
+
+    /// Whether this verdict failed or warned on requirement `id`.
+    pub fn breaks(&self, id: &str) -> bool {
+        self.broken.contains(&id)
+    }
+}
