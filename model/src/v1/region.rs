@@ -72,6 +72,9 @@ pub struct RegState {
     pub save: SaveCursor,
     /// The resume loop (meaningful in RESUMING).
     pub resume: ResumeCursor,
+    /// The rule that put the device in `state`: a read of device_state that
+    /// contradicts the model names it.
+    pub cause: &'static str,
 }
 
 /// The v1 protocol for one device: its profile and its region size.
@@ -498,6 +501,7 @@ impl Protocol for Region {
             state: V1State::Running,
             save: SaveCursor::Idle,
             resume: ResumeCursor::fresh(),
+            cause: V1_STATE_002,
         }
     }
 
@@ -548,6 +552,7 @@ impl Protocol for Region {
                 let to = V1State::from_raw(raw as u32);
                 if to != s.state && to.is_reachable() {
                     next.state = to;
+                    next.cause = V1_FAIL_004;
                     // Pre-copy to stop-and-copy keeps the stream; any other
                     // move into a saving state starts a new one.
                     next.save = SaveCursor::Idle;
@@ -563,6 +568,9 @@ impl Protocol for Region {
                     self.arc_class(s.state, V1State::from_raw(raw as u32)),
                     ArcClass::Required(_) | ArcClass::Optional
                 );
+                if attempted {
+                    next.cause = V1_FAIL_001;
+                }
                 out.insert(next);
                 if attempted && self.error_possible() {
                     next.state = V1State::Error;
@@ -634,10 +642,13 @@ impl Protocol for Region {
             }
             (Op::Reset, Outcome::Ok) => {
                 next = self.initial();
+                next.cause = V1_FAIL_003;
             }
             (Op::Reset, Outcome::Err(_)) => {
+                next.cause = V1_FAIL_003;
                 out.insert(next);
                 next = self.initial();
+                next.cause = V1_FAIL_003;
                 out.insert(next);
                 next.state = V1State::Error;
             }

@@ -69,6 +69,9 @@ pub struct DevState {
     pub fds: u16,
     /// Which of the first 64 fds the user has closed.
     pub closed: u64,
+    /// The rule that put the device in `state` (a successful SET, a failed
+    /// one, a reset): a GET that contradicts the model names it.
+    pub cause: &'static str,
 }
 
 impl DevState {
@@ -169,6 +172,7 @@ impl Fsm {
             None if from == to => &[V2_ARC_009],
             None => &[V2_ARC_006, V2_FD_003],
         };
+        out.governing.extend_from_slice(success_reqs);
         let fd = path.opens().is_some();
         let leaves_resume = from == MigState::Resuming && to != MigState::Resuming;
         if leaves_resume && !s.session.is_some_and(|x| x.resume_complete()) {
@@ -381,6 +385,7 @@ impl Protocol for Fsm {
             session: None,
             fds: 0,
             closed: 0,
+            cause: V2_STATE_002,
         }
     }
 
@@ -400,7 +405,8 @@ impl Protocol for Fsm {
                 }
             },
             Op::Get => {
-                out.governing.extend_from_slice(&[V2_STATE_003, V2_STATE_004]);
+                out.governing
+                    .extend_from_slice(&[V2_STATE_003, V2_STATE_004, s.cause]);
                 out.push(
                     Expect::State(s.state),
                     Kind::Normal,
@@ -455,6 +461,7 @@ impl Protocol for Fsm {
                 let to = target.expect("a SET that succeeded names a state");
                 let mut next = *s;
                 next.state = to;
+                next.cause = V2_ARC_006;
                 let path = self.table.path(s.state, to).expect("success implies a path");
                 match path.opens() {
                     Some(kind) if *fd => {
@@ -471,13 +478,18 @@ impl Protocol for Fsm {
                 match target.and_then(|to| self.table.path(s.state, to)) {
                     // A refused request changes nothing.
                     None => out.insert(*s),
-                    Some(path) if allowance.kind == Kind::Normal => {
+                    Some(_) if allowance.kind == Kind::Normal => {
                         // A resume that had to be refused: RESUMING or ERROR.
-                        let _ = path;
-                        out.insert(*s);
-                        out.insert(s.with_state(MigState::Error, None));
+                        let mut kept = *s;
+                        kept.cause = V2_STREAM_006;
+                        out.insert(kept);
+                        out.insert(kept.with_state(MigState::Error, None));
                     }
-                    Some(path) => self.failed_set_states(s, path, out),
+                    Some(path) => {
+                        let mut failed = *s;
+                        failed.cause = V2_ERR_001;
+                        self.failed_set_states(&failed, path, out);
+                    }
                 }
             }
             (Op::Read { .. }, Outcome::Bytes(0)) if s.state == MigState::StopCopy => {
@@ -532,11 +544,17 @@ impl Protocol for Fsm {
                 }
                 out.insert(next);
             }
-            (Op::Reset, Outcome::Done) => out.insert(s.with_state(MigState::Running, None)),
+            (Op::Reset, Outcome::Done) => {
+                let mut next = s.with_state(MigState::Running, None);
+                next.cause = V2_ERR_002;
+                out.insert(next);
+            }
             (Op::Reset, Outcome::Err(_)) => {
-                out.insert(*s);
-                out.insert(s.with_state(MigState::Running, None));
-                out.insert(s.with_state(MigState::Error, None));
+                let mut next = *s;
+                next.cause = V2_ERR_002;
+                out.insert(next);
+                out.insert(next.with_state(MigState::Running, None));
+                out.insert(next.with_state(MigState::Error, None));
             }
             _ => out.insert(*s),
         }
