@@ -185,9 +185,10 @@ pub fn bad_streams_v2(model: &Fsm, src: &mut dyn Device<Fsm>, dst: &mut dyn Devi
             return out;
         }
         let mut d = Checker::new(model, dst);
-        let before = d.device().fingerprint();
         let result = (|| {
             d.step(v2::Op::Set(MigState::Resuming))?;
+            // The device is stopped from here on: its state must not move.
+            let before = d.device().fingerprint();
             feed(&mut d)?;
             d.step(v2::Op::Set(MigState::Stop))?;
             d.step(v2::Op::Get)?;
@@ -326,9 +327,9 @@ pub fn bad_streams_v1(model: &Region, device: &mut dyn Device<Region>) -> Vec<Ve
             return out;
         }
         let mut c = Checker::new(model, device);
-        let before = c.device().fingerprint();
         let result = (|| {
             c.step(v1::Op::set(V1State::Resuming))?;
+            let before = c.device().fingerprint();
             if case != "empty" {
                 let v1::Outcome::Value(at) = c.step(v1::Op::Read(Field::DataOffset))? else {
                     return Err(Failure::new(&[V1_RES_001], "data_offset read failed in RESUMING"));

@@ -141,14 +141,21 @@ where
     let cell = RefCell::new(&mut *device);
     let exercised: RefCell<Vec<&'static str>> = RefCell::new(Vec::new());
     let stopped: RefCell<Option<Verdict>> = RefCell::new(None);
-    let result = runner.run(&strategy, |(_, ops, _)| {
+    let result = runner.run(&strategy, |(_, ops, seen)| {
         let mut dev = cell.borrow_mut();
         if let Err(v) = restore("sequences", &name, &mut **dev) {
             *stopped.borrow_mut() = Some(*v);
             return Err(TestCaseError::reject("device could not be restored"));
         }
         let mut c = Checker::new(model, &mut **dev);
-        let result = replay(&mut c, &ops);
+        // proptest-state-machine shrinks to the operations seen before the
+        // failure, so every executed operation is counted.
+        let result = ops.iter().try_for_each(|op| {
+            if let Some(seen) = &seen {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            c.step(op.clone()).map(|_| ())
+        });
         let mut ex = exercised.borrow_mut();
         for r in c.exercised() {
             if !ex.contains(r) {

@@ -271,6 +271,7 @@ impl Region {
                     Kind::Normal
                 };
                 out.push(Expect::Err(ErrnoSet::Any), kind, &[V1_ARC_007]);
+                out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V1_ARC_007]);
             }
         }
     }
@@ -282,7 +283,7 @@ impl Region {
         match field {
             Field::DeviceState => {
                 out.governing
-                    .extend_from_slice(&[V1_FAIL_001, V1_FAIL_004, V1_STATE_003]);
+                    .extend_from_slice(&[V1_STATE_001, V1_STATE_003, s.cause]);
                 out.push(Expect::State(s.state), Kind::Normal, &[V1_FAIL_004, V1_STATE_003]);
                 out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V1_LAYOUT_002]);
             }
