@@ -1,1 +1,103 @@
-//! The in-process mock device (placeholder until the mock is written).
+//! The in-process mock device: v1 and v2, deterministic from a seed, with
+//! fault injection and a catalogue of deliberately wrong variants (mutants).
+
+mod faults;
+mod mutants;
+mod stream;
+mod v1;
+mod v2;
+
+pub use mutants::Mutant;
+pub use v1::MockV1;
+pub use v2::MockV2;
+
+use crate::device::{Device, DeviceError, DeviceFactory};
+use vfio_mig_model::v1::Region;
+use vfio_mig_model::v2::{Fsm, MigrationFlags};
+
+/// How a mock device behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MockConfig {
+    /// Seed of the device's registers and of its changes while running.
+    pub seed: u64,
+    /// v2: the migration flags it offers.
+    pub flags: MigrationFlags,
+    /// v2: whether it offers `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`.
+    pub data_size: bool,
+    /// Bytes of device-internal registers (the state a migration carries).
+    pub state_len: usize,
+    /// Bytes of initial pre-copy data.
+    pub precopy_initial: usize,
+    /// The most bytes one data read returns.
+    pub max_read: u32,
+    /// v1: size of the migration region.
+    pub region_size: u64,
+    /// A deliberate bug, or none.
+    pub mutant: Option<Mutant>,
+    /// A refused resume ends in ERROR instead of staying in RESUMING.
+    pub resume_error_into_error: bool,
+}
+
+impl MockConfig {
+    /// A v2 device with `flags` and the default sizes.
+    pub fn v2(flags: MigrationFlags) -> Self {
+        MockConfig {
+            seed: 1,
+            flags,
+            data_size: true,
+            state_len: 256,
+            precopy_initial: 64,
+            max_read: 4096,
+            region_size: 4096,
+            mutant: None,
+            resume_error_into_error: false,
+        }
+    }
+
+    /// A v1 device with the default sizes.
+    pub fn v1() -> Self {
+        MockConfig::v2(MigrationFlags::STOP_COPY)
+    }
+}
+
+/// Opens mock devices; instance `i` has its own seed.
+#[derive(Debug, Clone)]
+pub struct MockFactory {
+    /// The configuration every instance shares.
+    pub config: MockConfig,
+}
+
+impl DeviceFactory<Fsm> for MockFactory {
+    fn open(&self, index: usize) -> Result<Box<dyn Device<Fsm>>, DeviceError> {
+        Ok(Box::new(MockV2::new(self.config.clone(), index as u64)))
+    }
+}
+
+impl DeviceFactory<Region> for MockFactory {
+    fn open(&self, index: usize) -> Result<Box<dyn Device<Region>>, DeviceError> {
+        Ok(Box::new(MockV1::new(self.config.clone(), index as u64)))
+    }
+}
+
+/// A small deterministic generator (xorshift64*).
+#[derive(Debug, Clone)]
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    pub(crate) fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub(crate) fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}

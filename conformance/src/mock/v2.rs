@@ -1,0 +1,425 @@
+//! The v2 mock: the `VFIO_DEVICE_FEATURE` state machine of a well-behaved
+//! driver, unless a mutant is configured.
+
+use super::faults::Faults;
+use super::stream;
+use super::{MockConfig, Mutant, Rng};
+use crate::device::{Description, Device, DeviceError, Fault, Io};
+use vfio_mig_model::v2::{Fsm, MigState, Op, Outcome, PathTable};
+use vfio_mig_model::{Errno, ProtocolKind};
+
+/// Which way a data fd points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    Save,
+    Resume,
+}
+
+/// The bytes of the live saving session.
+#[derive(Debug, Default)]
+struct SaveQueue {
+    bytes: Vec<u8>,
+    pos: usize,
+    initial_end: usize,
+}
+
+/// A v2 mock device.
+pub struct MockV2 {
+    cfg: MockConfig,
+    instance: u64,
+    table: PathTable,
+    state: MigState,
+    regs: Vec<u8>,
+    rng: Rng,
+    fds: Vec<(Dir, bool)>,
+    live: Option<usize>,
+    save: SaveQueue,
+    resume: Vec<u8>,
+    faults: Faults,
+    info_calls: u64,
+}
+
+fn err(e: Errno) -> Outcome {
+    Outcome::Err(e)
+}
+
+impl MockV2 {
+    /// Instance `instance` of a device configured by `cfg`.
+    pub fn new(cfg: MockConfig, instance: u64) -> Self {
+        let mut m = MockV2 {
+            table: PathTable::derive(cfg.flags),
+            state: MigState::Running,
+            regs: Vec::new(),
+            rng: Rng::new(0),
+            fds: Vec::new(),
+            live: None,
+            save: SaveQueue::default(),
+            resume: Vec::new(),
+            faults: Faults::default(),
+            info_calls: 0,
+            cfg,
+            instance,
+        };
+        m.power_on();
+        m
+    }
+
+    fn mutant(&self, m: Mutant) -> bool {
+        self.cfg.mutant == Some(m)
+    }
+
+    fn power_on(&mut self) {
+        let seed = self.cfg.seed ^ self.instance.wrapping_mul(0x1000_0000_01b3);
+        self.rng = Rng::new(seed);
+        self.regs = self.rng.bytes(self.cfg.state_len);
+        self.state = MigState::Running;
+        self.end_session();
+    }
+
+    fn end_session(&mut self) {
+        self.live = None;
+        self.save = SaveQueue::default();
+        self.resume.clear();
+    }
+
+    fn running(&self) -> bool {
+        matches!(
+            self.state,
+            MigState::Running | MigState::RunningP2p | MigState::PreCopy | MigState::PreCopyP2p
+        )
+    }
+
+    /// The device does some work: a register changes, and in pre-copy the
+    /// change is queued as dirty data.
+    fn tick(&mut self) {
+        if !self.running() || self.regs.is_empty() {
+            return;
+        }
+        let i = (self.rng.next() % self.regs.len() as u64) as usize;
+        self.regs[i] = self.regs[i].wrapping_add(1);
+        if self.state.is_precopy() && self.live.is_some() {
+            let mut p = (i as u32).to_le_bytes().to_vec();
+            p.push(self.regs[i]);
+            stream::record(&mut self.save.bytes, stream::DIRTY, &p);
+        }
+    }
+
+    fn new_fd(&mut self, dir: Dir) -> usize {
+        self.fds.push((dir, false));
+        let fd = self.fds.len() - 1;
+        self.live = Some(fd);
+        fd
+    }
+
+    fn open_save(&mut self, precopy: bool) {
+        self.save = SaveQueue::default();
+        stream::header(&mut self.save.bytes, self.regs.len());
+        if precopy {
+            let filler = self.rng.bytes(self.cfg.precopy_initial);
+            stream::record(&mut self.save.bytes, stream::INITIAL, &filler);
+        }
+        self.save.initial_end = self.save.bytes.len();
+        self.new_fd(Dir::Save);
+    }
+
+    fn finalize(&mut self) {
+        let mut snapshot = self.regs.clone();
+        if self.mutant(Mutant::StreamReordered) {
+            snapshot.reverse();
+        }
+        stream::record(&mut self.save.bytes, stream::FINAL, &snapshot);
+        if !self.mutant(Mutant::StreamTruncated) {
+            let t = stream::trailer(&self.save.bytes);
+            self.save.bytes.extend_from_slice(&t);
+        }
+    }
+
+    fn fall_into_error(&mut self) {
+        self.state = MigState::Error;
+        self.end_session();
+    }
+
+    /// Loads the resume stream; on success the registers take its snapshot.
+    fn load(&mut self) -> bool {
+        let parsed = stream::parse(&self.resume, self.regs.len());
+        if self.mutant(Mutant::ResumeAcceptsGarbage) {
+            return true;
+        }
+        if self.mutant(Mutant::ResumeAcceptsPartial) && parsed.verdict == Err(stream::Invalid::Truncated) {
+            return true;
+        }
+        match (parsed.verdict, parsed.snapshot) {
+            (Ok(()), Some(snap)) => {
+                self.regs = snap;
+                true
+            }
+            (_, Some(snap)) if self.mutant(Mutant::ResumeAppliesPartial) => {
+                self.regs = snap;
+                false
+            }
+            _ => false,
+        }
+    }
+
+    fn set(&mut self, raw: u32) -> Outcome {
+        let Some(to) = MigState::from_number(raw) else {
+            return if self.mutant(Mutant::StateNumberEightAccepted) {
+                Outcome::SetOk { fd: false }
+            } else {
+                err(Errno::EINVAL)
+            };
+        };
+        let from = self.state;
+        if to == MigState::Error {
+            if self.mutant(Mutant::SetErrorAccepted) {
+                self.fall_into_error();
+                return Outcome::SetOk { fd: false };
+            }
+            return err(Errno::EINVAL);
+        }
+        if from == MigState::Error {
+            if self.mutant(Mutant::LeavesErrorWithoutReset) && to == MigState::Running {
+                self.state = MigState::Running;
+                return Outcome::SetOk { fd: false };
+            }
+            return err(Errno::EINVAL);
+        }
+        if self.mutant(Mutant::AcceptsBlockedArc)
+            && from == MigState::StopCopy
+            && to.is_precopy()
+            && self.cfg.flags.supports(to)
+        {
+            self.state = to;
+            return Outcome::SetOk { fd: false };
+        }
+        let Some(path) = self.table.path(from, to).copied() else {
+            return err(Errno::EINVAL);
+        };
+        if path.arcs() == 0 {
+            return Outcome::SetOk { fd: false };
+        }
+        if let Some(into_error) = self.faults.set_fails(from.number()) {
+            if self.mutant(Mutant::WrongStateAfterFailure) {
+                self.state = MigState::Resuming;
+            } else if into_error {
+                self.fall_into_error();
+            }
+            return err(Errno::EIO);
+        }
+        let mut opened = false;
+        for w in path.states().windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if self.mutant(Mutant::RefusesMandatoryArc) && a == MigState::Stop && b == MigState::Resuming {
+                return err(Errno::EINVAL);
+            }
+            if a == MigState::Resuming {
+                if !self.load() {
+                    if self.cfg.resume_error_into_error {
+                        self.fall_into_error();
+                    }
+                    return err(Errno::EINVAL);
+                }
+                self.end_session();
+            }
+            if a.is_saving() && !b.is_saving() {
+                self.end_session();
+            }
+            if !a.is_saving() && b.is_saving() {
+                self.open_save(b.is_precopy());
+                opened = true;
+                if b == MigState::StopCopy {
+                    self.finalize();
+                }
+            } else if a.is_precopy() && b == MigState::StopCopy {
+                self.finalize();
+                if self.mutant(Mutant::NewFdInsideSavingGroup) {
+                    self.new_fd(Dir::Save);
+                    opened = true;
+                }
+            }
+            if b == MigState::Resuming {
+                self.resume.clear();
+                self.new_fd(Dir::Resume);
+                opened = true;
+            }
+            self.state = b;
+        }
+        if self.mutant(Mutant::NoFdOnPrecopy) && from == MigState::Running && to == MigState::PreCopy {
+            opened = false;
+        }
+        Outcome::SetOk { fd: opened }
+    }
+
+    /// The fd's status: `Err` is the answer for a bad or dead fd.
+    fn fd(&self, fd: u16, dead: Errno) -> Result<Dir, Errno> {
+        match self.fds.get(fd as usize) {
+            None | Some((_, true)) => Err(Errno::EBADF),
+            Some((dir, false)) if self.live == Some(fd as usize) => Ok(*dir),
+            Some(_) => Err(dead),
+        }
+    }
+
+    fn read(&mut self, fd: u16, len: u32, io: &mut Io) -> Outcome {
+        match self.fd(fd, Errno::ENODEV) {
+            Err(Errno::ENODEV) if self.mutant(Mutant::DeadFdReadable) => return Outcome::Bytes(0),
+            Err(e) => return err(e),
+            Ok(Dir::Resume) => return err(Errno::EBADF),
+            Ok(Dir::Save) => {}
+        }
+        if self.faults.read_fails() {
+            return err(Errno::EIO);
+        }
+        let available = self.save.bytes.len() - self.save.pos;
+        if available == 0 {
+            return match (self.state.is_precopy(), len) {
+                (_, 0) => Outcome::Bytes(0),
+                (true, _) if self.mutant(Mutant::ZeroReadInPrecopy) => Outcome::Bytes(0),
+                (true, _) => err(Errno::ENOMSG),
+                (false, _) if self.mutant(Mutant::EnomsgInStopCopy) => err(Errno::ENOMSG),
+                (false, _) => Outcome::Bytes(0),
+            };
+        }
+        let cap = self
+            .faults
+            .short
+            .unwrap_or(u32::MAX)
+            .min(self.cfg.max_read)
+            .max(1);
+        let mut n = available.min(len as usize).min(cap as usize);
+        if self.mutant(Mutant::ReadsTooMuch) && available > len as usize && len > 0 {
+            n = len as usize + 1;
+        }
+        io.read = self.save.bytes[self.save.pos..self.save.pos + n].to_vec();
+        self.save.pos += n;
+        Outcome::Bytes(n as u32)
+    }
+
+    fn write(&mut self, fd: u16, len: u32, io: &Io) -> Outcome {
+        match self.fd(fd, Errno::ENODEV) {
+            Err(e) => err(e),
+            Ok(Dir::Save) if self.mutant(Mutant::SaveFdWritable) => Outcome::Bytes(len),
+            Ok(Dir::Save) => err(Errno::EBADF),
+            Ok(Dir::Resume) => {
+                if self.faults.write_fails() {
+                    return err(Errno::EIO);
+                }
+                let n = (len as usize).min(io.write.len());
+                self.resume.extend_from_slice(&io.write[..n]);
+                Outcome::Bytes(n as u32)
+            }
+        }
+    }
+
+    fn precopy_info(&mut self, fd: u16) -> Outcome {
+        match self.fd(fd, Errno::ENODEV) {
+            Err(e) => err(e),
+            Ok(Dir::Resume) => err(Errno::EINVAL),
+            Ok(Dir::Save) if !self.state.is_precopy() => {
+                if self.mutant(Mutant::PrecopyInfoOutsidePrecopy) {
+                    Outcome::Precopy {
+                        initial_bytes: 0,
+                        dirty_bytes: 0,
+                    }
+                } else {
+                    err(Errno::EINVAL)
+                }
+            }
+            Ok(Dir::Save) => {
+                self.info_calls += 1;
+                let q = &self.save;
+                let mut initial = q.initial_end.saturating_sub(q.pos) as u64;
+                if self.mutant(Mutant::InitialBytesGrow) {
+                    initial += self.info_calls;
+                }
+                let dirty = (q.bytes.len() - q.pos.max(q.initial_end)) as u64;
+                Outcome::Precopy {
+                    initial_bytes: initial,
+                    dirty_bytes: dirty,
+                }
+            }
+        }
+    }
+}
+
+impl Device<Fsm> for MockV2 {
+    fn describe(&self) -> Description {
+        Description {
+            name: format!("mock#{}", self.instance),
+            protocol: ProtocolKind::V2,
+            flags: Some(self.cfg.flags),
+            data_size: self.cfg.data_size,
+            region_size: None,
+            max_transfer: u32::MAX,
+            fault_injection: true,
+        }
+    }
+
+    fn exec(&mut self, op: &Op, io: &mut Io) -> Outcome {
+        io.read.clear();
+        if !matches!(op, Op::Close { .. }) && self.faults.op_fails() {
+            return err(Errno::EIO);
+        }
+        if matches!(
+            op,
+            Op::Set(_) | Op::SetRaw(_) | Op::Get | Op::DataSize | Op::PrecopyInfo { .. }
+        ) {
+            self.tick();
+        }
+        match *op {
+            Op::Set(s) => self.set(s.number()),
+            Op::SetRaw(n) => self.set(n),
+            Op::Get => {
+                let now = self.state;
+                if self.mutant(Mutant::DriftsByItself) && now == MigState::Running {
+                    self.state = MigState::Stop;
+                }
+                Outcome::State(now.number())
+            }
+            Op::Read { fd, len } => self.read(fd.0, len, io),
+            Op::Write { fd, len, .. } => self.write(fd.0, len, io),
+            Op::PrecopyInfo { fd } => self.precopy_info(fd.0),
+            Op::DataSize => {
+                if self.cfg.data_size {
+                    let header = 5 + 9;
+                    Outcome::Size((header + stream::stop_copy_len(self.regs.len())) as u64)
+                } else {
+                    err(Errno::ENOTTY)
+                }
+            }
+            Op::Close { fd } => match self.fds.get_mut(fd.0 as usize) {
+                Some((_, closed @ false)) => {
+                    *closed = true;
+                    Outcome::Done
+                }
+                _ => err(Errno::EBADF),
+            },
+            Op::Reset => {
+                self.power_on();
+                if self.mutant(Mutant::ResetToStop) {
+                    self.state = MigState::Stop;
+                }
+                Outcome::Done
+            }
+        }
+    }
+
+    fn restore(&mut self) -> Result<(), DeviceError> {
+        self.power_on();
+        self.fds.clear();
+        self.faults = Faults::default();
+        self.info_calls = 0;
+        Ok(())
+    }
+
+    fn fingerprint(&mut self) -> Option<Vec<u8>> {
+        Some(self.regs.clone())
+    }
+
+    fn inject(&mut self, fault: Fault) -> bool {
+        if fault == Fault::FallIntoError {
+            self.fall_into_error();
+        }
+        self.faults.arm(fault);
+        true
+    }
+}
