@@ -120,7 +120,10 @@ impl<'a, P: Protocol> Checker<'a, P> {
         if !self.device.inject(fault) {
             return false;
         }
-        self.faults = true;
+        // Short reads are ordinary behaviour, not a failure to excuse.
+        if !matches!(fault, crate::device::Fault::ShortReads(_)) {
+            self.faults = true;
+        }
         self.belief = self.model.after_fault(&self.belief, fault);
         true
     }
@@ -217,13 +220,16 @@ impl<'a, P: Protocol> Checker<'a, P> {
             .collect()
     }
 
-    /// The trace as a ready-to-paste Rust array of `(op, observed)` pairs.
-    pub fn trace_rust(&self) -> String {
-        let mut out = String::from("[\n");
-        for s in &self.trace {
-            out.push_str(&format!("    ({:?}, {:?}),\n", s.op, s.outcome));
-        }
-        out.push(']');
-        out
+    /// The trace as a ready-to-paste regression test named after `check`.
+    pub fn reproducer(&self, check: &str) -> String
+    where
+        P: crate::target::Target,
+    {
+        let steps: Vec<(P::Op, P::Outcome)> = self
+            .trace
+            .iter()
+            .map(|s| (s.op.clone(), s.outcome.clone()))
+            .collect();
+        crate::regression::reproducer::<P>(check, &steps)
     }
 }

@@ -12,6 +12,7 @@ pub mod device;
 pub mod harness;
 #[cfg(feature = "adapter-mock")]
 pub mod mock;
+pub mod regression;
 pub mod suites;
 pub mod target;
 pub mod verdict;

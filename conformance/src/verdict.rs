@@ -2,7 +2,6 @@
 
 use crate::check::{Checker, Failure, Status};
 use std::time::Duration;
-use vfio_mig_model::Protocol;
 
 /// One check's result: what it exercised, how it ended, and how to reproduce
 /// it.
@@ -22,7 +21,7 @@ pub struct Verdict {
     pub detail: String,
     /// The operations and outcomes, one per line.
     pub trace: Vec<String>,
-    /// The trace as a Rust array to paste into a regression test.
+    /// A `#[test]` function that replays the trace, to paste into a test file.
     pub reproducer: Option<String>,
     /// Time spent in device calls.
     pub device_time: Duration,
@@ -52,20 +51,21 @@ impl Verdict {
     /// The verdict of a finished check: `result` is the check's own outcome;
     /// `extra` names requirements the check verified itself (beyond those
     /// that governed its operations).
-    pub fn of<P: Protocol>(
+    pub fn of<P: crate::target::Target>(
         suite: &'static str,
         name: impl Into<String>,
         checker: &Checker<'_, P>,
         extra: &[&'static str],
         result: Result<(), Failure>,
     ) -> Self {
+        let name = name.into();
         let device_time = checker.trace().iter().map(|s| s.took).sum();
         let (status, broken, detail, reproducer) = match result {
-            Err(f) => (Status::Fail, f.reqs, f.message, Some(checker.trace_rust())),
+            Err(f) => (Status::Fail, f.reqs, f.message, Some(checker.reproducer(&name))),
             Ok(()) if !checker.warnings().is_empty() => {
                 let missed = checker.warnings().to_vec();
                 let detail = format!("SHOULD not met: {}", missed.join(", "));
-                (Status::Warn, missed, detail, Some(checker.trace_rust()))
+                (Status::Warn, missed, detail, Some(checker.reproducer(&name)))
             }
             Ok(()) => (Status::Pass, Vec::new(), String::new(), None),
         };
@@ -77,7 +77,7 @@ impl Verdict {
         }
         Verdict {
             suite,
-            name: name.into(),
+            name,
             reqs,
             broken,
             status,

@@ -24,6 +24,8 @@ pub struct MockV1 {
     instance: u64,
     state: V1State,
     regs: Vec<u8>,
+    /// The registers at power-on (computed once: restores are frequent).
+    power_on_regs: Vec<u8>,
     rng: Rng,
     /// The saving stream and how much of it was consumed.
     save: Vec<u8>,
@@ -48,6 +50,7 @@ impl MockV1 {
         let mut m = MockV1 {
             state: V1State::Running,
             regs: Vec::new(),
+            power_on_regs: Vec::new(),
             rng: Rng::new(0),
             save: Vec::new(),
             pos: 0,
@@ -70,8 +73,12 @@ impl MockV1 {
 
     fn power_on(&mut self) {
         let seed = self.cfg.seed ^ self.instance.wrapping_mul(0x1000_0000_01b3);
-        self.rng = Rng::new(seed);
-        self.regs = self.rng.bytes(self.cfg.state_len);
+        if self.power_on_regs.len() != self.cfg.state_len {
+            self.power_on_regs = Rng::new(seed).bytes(self.cfg.state_len);
+        }
+        self.regs.clone_from(&self.power_on_regs);
+        // The generator behind the device's own activity starts afresh.
+        self.rng = Rng::new(seed ^ 0x5eed);
         self.state = V1State::Running;
         self.save.clear();
         self.pos = 0;

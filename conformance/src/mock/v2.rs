@@ -30,6 +30,8 @@ pub struct MockV2 {
     table: PathTable,
     state: MigState,
     regs: Vec<u8>,
+    /// The registers at power-on (computed once: restores are frequent).
+    power_on_regs: Vec<u8>,
     rng: Rng,
     fds: Vec<(Dir, bool)>,
     live: Option<usize>,
@@ -50,6 +52,7 @@ impl MockV2 {
             table: PathTable::derive(cfg.flags),
             state: MigState::Running,
             regs: Vec::new(),
+            power_on_regs: Vec::new(),
             rng: Rng::new(0),
             fds: Vec::new(),
             live: None,
@@ -70,8 +73,12 @@ impl MockV2 {
 
     fn power_on(&mut self) {
         let seed = self.cfg.seed ^ self.instance.wrapping_mul(0x1000_0000_01b3);
-        self.rng = Rng::new(seed);
-        self.regs = self.rng.bytes(self.cfg.state_len);
+        if self.power_on_regs.len() != self.cfg.state_len {
+            self.power_on_regs = Rng::new(seed).bytes(self.cfg.state_len);
+        }
+        self.regs.clone_from(&self.power_on_regs);
+        // The generator behind the device's own activity starts afresh.
+        self.rng = Rng::new(seed ^ 0x5eed);
         self.state = MigState::Running;
         self.end_session();
     }

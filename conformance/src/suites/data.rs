@@ -154,17 +154,25 @@ pub fn round_trip_v2(
     read_chunk: u32,
     write_chunk: u32,
     precopy: bool,
+    short_reads: Option<u32>,
 ) -> Vec<Verdict> {
     let precopy = precopy && model.flags().pre_copy();
     let kind = if precopy { "pre-copy" } else { "stop-copy" };
-    let name = format!(
-        "{}/data/round-trip/{kind}/read-{read_chunk}/write-{write_chunk}",
-        model.label()
-    );
+    let short = short_reads
+        .map(|n| format!("/short-reads-{n}"))
+        .unwrap_or_default();
+    let label = model.label();
+    let name = format!("{label}/data/round-trip/{kind}/read-{read_chunk}/write-{write_chunk}{short}");
     if let Err(v) = restore("data", &name, src) {
         return vec![*v];
     }
     let mut c = Checker::new(model, src);
+    if let Some(n) = short_reads {
+        if !c.inject(crate::device::Fault::ShortReads(n)) {
+            let why = "the adapter cannot shorten reads";
+            return vec![Verdict::skip("data", name, &[V2_STREAM_003], why)];
+        }
+    }
     let saved = match save_v2(&mut c, read_chunk, precopy) {
         Ok(s) => s,
         Err(f) => return vec![Verdict::of("data", name, &c, &[V2_STREAM_001], Err(f))],
