@@ -7,6 +7,7 @@
 
 pub use vfio_mig_model::ProtocolKind;
 
+pub mod adapters;
 pub mod check;
 pub mod device;
 pub mod harness;

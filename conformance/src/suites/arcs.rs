@@ -23,7 +23,9 @@ pub fn run<T: FaultBelief>(model: &T, device: &mut dyn Device<T>) -> Vec<Verdict
                     return Ok(false);
                 }
                 c.step(request.clone())?;
-                // The state after the request, whatever the outcome.
+                // The state after the request, whatever the outcome, and
+                // again: nothing but a request may change it.
+                c.step(model.probe())?;
                 c.step(model.probe())?;
                 Ok(true)
             })();

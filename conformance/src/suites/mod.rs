@@ -74,7 +74,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            depth: 3,
+            depth: 4,
             sequences: sequences::Settings::default(),
             chunks: vec![(4096, 4096), (7, 1 << 20), (1 << 20, 1)],
             max_failures: 8,

@@ -37,8 +37,8 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            cases: 64,
-            max_len: 24,
+            cases: 256,
+            max_len: 32,
             seed: 0x5eed,
             persistence: None,
         }

@@ -1,0 +1,4 @@
+//! Every suite against a real VFIO device (`--features adapter-vfio`,
+//! device named by `VFIO_MIG_DEVICE` and `VFIO_MIG_DEVICE2`).
+
+vfio_mig_conformance::conformance_main!(v2, vfio_mig_conformance::adapters::vfio::Factory::from_env());

@@ -1,0 +1,4 @@
+//! Every suite against a vfio-user server (`--features adapter-vfio-user`,
+//! sockets named by `VFIO_MIG_SOCKET` and `VFIO_MIG_SOCKET2`).
+
+vfio_mig_conformance::conformance_main!(v2, vfio_mig_conformance::adapters::vfio_user::Factory::from_env());
