@@ -14,6 +14,9 @@ pub mod harness;
 #[cfg(feature = "adapter-mock")]
 pub mod mock;
 pub mod regression;
+pub mod report;
+#[cfg(feature = "adapter-mock")]
+pub mod runner;
 pub mod suites;
 pub mod target;
 pub mod verdict;

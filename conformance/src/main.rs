@@ -1,13 +1,19 @@
 //! `vfio-mig`: the command a driver author runs.
 #![forbid(unsafe_code)]
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use vfio_mig_conformance::check::Status;
+use vfio_mig_conformance::mock::{MockConfig, Mutant};
+use vfio_mig_conformance::report::{self, Report, ReqStatus};
+use vfio_mig_conformance::runner;
+use vfio_mig_conformance::suites::{Options, SuiteId};
+use vfio_mig_conformance::verdict::Verdict;
 use vfio_mig_model::v1::Region;
 use vfio_mig_model::v2::{MigrationFlags, PathTable};
 use vfio_mig_model::{Profile, ProtocolKind};
-use vfio_mig_spec::Catalogue;
+use vfio_mig_spec::{Catalogue, ProtocolName};
 
 /// Executable specification and conformance suite for VFIO device migration.
 #[derive(Parser)]
@@ -20,8 +26,70 @@ struct Cli {
     command: Command,
 }
 
+/// Which adapter drives the device.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AdapterKind {
+    /// The built-in mock device.
+    Mock,
+    /// A real VFIO device fd (needs `--features adapter-vfio`).
+    Vfio,
+    /// A vfio-user server (needs `--features adapter-vfio-user`).
+    VfioUser,
+}
+
+/// Which protocol to check.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ProtocolArg {
+    /// The v1 migration region.
+    V1,
+    /// The v2 state machine.
+    V2,
+}
+
+/// Options of `run`.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The adapter.
+    #[arg(long, value_enum, default_value = "mock")]
+    adapter: AdapterKind,
+    /// The protocol (the mock speaks both; real devices speak v2).
+    #[arg(long, value_enum, default_value = "v2")]
+    protocol: ProtocolArg,
+    /// Mock: migration flags as bits (1, 3, 5 or 7).
+    #[arg(long, default_value_t = 7)]
+    flags: u64,
+    /// Mock: run one of the deliberately broken variants (see `vfio-mig mutants`).
+    #[arg(long)]
+    mutant: Option<String>,
+    /// Mock: bytes of device state.
+    #[arg(long, default_value_t = 256)]
+    state_len: usize,
+    /// Exploration depth.
+    #[arg(long, default_value_t = 4)]
+    depth: usize,
+    /// Random sequences.
+    #[arg(long, default_value_t = 256)]
+    cases: u32,
+    /// Seed of the random sequences.
+    #[arg(long, default_value_t = 0x5eed)]
+    seed: u64,
+    /// Where report.md, report.json and junit.xml are written.
+    #[arg(long, default_value = "target/vfio-mig-report")]
+    report_dir: PathBuf,
+    /// An earlier report.json: a requirement that passed there and does not now fails the run.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Leave timings out of the reports (for committed reference reports).
+    #[arg(long)]
+    no_timings: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Run every suite against a device and write the reports.
+    Run(Box<RunArgs>),
+    /// List the mock's deliberately broken variants.
+    Mutants,
     /// Print the catalogue summary and the derived transition tables.
     Spec {
         /// Also list every combination path in full.
@@ -49,6 +117,28 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Run(args) => match run(&catalogue, &args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Mutants => {
+            for m in Mutant::ALL {
+                let proto = match m.protocol() {
+                    ProtocolKind::V1 => "v1",
+                    ProtocolKind::V2 => "v2",
+                };
+                println!(
+                    "{:<30} {proto} breaks {:<14} {}",
+                    m.name(),
+                    m.breaks().join(","),
+                    m.description()
+                );
+            }
+            ExitCode::SUCCESS
+        }
         Command::Spec { paths } => {
             print!("{}", spec_report(&catalogue, paths));
             ExitCode::SUCCESS
@@ -118,4 +208,176 @@ fn explain(catalogue: &Catalogue, id: &str) -> Option<String> {
         d.reason, d.history, d.source
     ));
     Some(out)
+}
+
+/// Runs the suites one by one under a progress bar (hidden when stderr is not
+/// a terminal or under CI).
+fn with_progress(run: impl FnOnce(&mut dyn FnMut(SuiteId)) -> Vec<Verdict>) -> Vec<Verdict> {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    let bar = ProgressBar::new(SuiteId::ALL.len() as u64);
+    if !std::io::stderr().is_terminal() || std::env::var_os("CI").is_some() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} suites {msg}") {
+        bar.set_style(style);
+    }
+    let mut started = false;
+    let verdicts = run(&mut |s: SuiteId| {
+        if started {
+            bar.inc(1);
+        }
+        started = true;
+        bar.set_message(s.name());
+    });
+    bar.finish_and_clear();
+    verdicts
+}
+
+fn run(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
+            Some(Report::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    let mut opts = Options {
+        depth: args.depth,
+        ..Options::default()
+    };
+    opts.sequences.cases = args.cases;
+    opts.sequences.seed = args.seed;
+    let (protocol, kind) = match args.protocol {
+        ProtocolArg::V1 => (ProtocolName::V1, ProtocolKind::V1),
+        ProtocolArg::V2 => (ProtocolName::V2, ProtocolKind::V2),
+    };
+    let profile = Profile::defaults(kind);
+    let (device, flags, verdicts) = match args.adapter {
+        AdapterKind::Mock => {
+            let flags = MigrationFlags::new(args.flags).map_err(|e| format!("--flags: {e}"))?;
+            let mut config = match kind {
+                ProtocolKind::V1 => MockConfig::v1(),
+                ProtocolKind::V2 => MockConfig::v2(flags),
+            };
+            config.state_len = args.state_len;
+            if let Some(name) = &args.mutant {
+                let m = Mutant::ALL
+                    .iter()
+                    .copied()
+                    .find(|m| m.name() == name)
+                    .ok_or_else(|| format!("--mutant: no mutant {name:?} (see `vfio-mig mutants`)"))?;
+                if m.protocol() != kind {
+                    return Err(format!(
+                        "--mutant {name} is a {} mutant; pass --protocol accordingly",
+                        if m.protocol() == ProtocolKind::V1 {
+                            "v1"
+                        } else {
+                            "v2"
+                        }
+                    ));
+                }
+                config.mutant = Some(m);
+            }
+            let name = match &args.mutant {
+                Some(m) => format!("mock ({m})"),
+                None => "mock".to_owned(),
+            };
+            let verdicts = with_progress(|p| runner::mock_run(kind, config, &opts, p));
+            (name, (kind == ProtocolKind::V2).then_some(flags), verdicts)
+        }
+        AdapterKind::Vfio => run_adapter_vfio(&opts, profile)?,
+        AdapterKind::VfioUser => run_adapter_vfio_user(&opts, profile)?,
+    };
+    if let Some(setup) = verdicts.iter().find(|v| v.suite == "setup") {
+        let what = if setup.status == Status::Skip {
+            "not configured"
+        } else {
+            "unusable"
+        };
+        return Err(format!("the device is {what}: {}", setup.detail));
+    }
+    let mut report = Report::build(catalogue, protocol, &device, flags, &verdicts);
+    if args.no_timings {
+        report = report.without_timings();
+    }
+    write_reports(&report, &args.report_dir)?;
+    print!("{}", report.summary_text());
+    println!("reports written to {}", args.report_dir.display());
+    let mut code = if report.failed() { 1 } else { 0 };
+    if let Some(base) = baseline {
+        let regressions = regressions(&base, &report);
+        if !regressions.is_empty() {
+            println!("regressions against the baseline:");
+            for r in &regressions {
+                println!("  {r}");
+            }
+            code = 1;
+        }
+    }
+    Ok(ExitCode::from(code))
+}
+
+/// Requirements that passed in `base` and do not pass in `now`.
+fn regressions(base: &Report, now: &Report) -> Vec<String> {
+    base.requirements
+        .iter()
+        .filter(|b| b.status == ReqStatus::Pass)
+        .filter_map(|b| {
+            let n = now.requirements.iter().find(|r| r.id == b.id)?;
+            matches!(n.status, ReqStatus::Fail | ReqStatus::Warn)
+                .then(|| format!("{} [{}] was PASS, now {}", n.id, n.level, n.status.as_str()))
+        })
+        .collect()
+}
+
+fn write_reports(report: &Report, dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("{}: cannot create the report directory: {e}", dir.display()))?;
+    for (name, text) in [
+        ("report.md", report::markdown(report)),
+        ("report.json", report.to_json()),
+        ("junit.xml", report::junit_xml(report)),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+type Run = (String, Option<MigrationFlags>, Vec<Verdict>);
+
+#[cfg(feature = "adapter-vfio")]
+fn run_adapter_vfio(opts: &Options, profile: Profile) -> Result<Run, String> {
+    let factory = vfio_mig_conformance::adapters::vfio::Factory::from_env();
+    let verdicts = with_progress(|p| {
+        runner::run_suites(
+            &mut |s| vfio_mig_conformance::suites::run_v2_suites(&factory, profile, opts, &[s]),
+            p,
+        )
+    });
+    Ok(("vfio".to_owned(), None, verdicts))
+}
+
+#[cfg(not(feature = "adapter-vfio"))]
+fn run_adapter_vfio(_: &Options, _: Profile) -> Result<Run, String> {
+    Err("this build has no VFIO adapter: rebuild with --features adapter-vfio".to_owned())
+}
+
+#[cfg(feature = "adapter-vfio-user")]
+fn run_adapter_vfio_user(opts: &Options, profile: Profile) -> Result<Run, String> {
+    let factory = vfio_mig_conformance::adapters::vfio_user::Factory::from_env();
+    let verdicts = with_progress(|p| {
+        runner::run_suites(
+            &mut |s| vfio_mig_conformance::suites::run_v2_suites(&factory, profile, opts, &[s]),
+            p,
+        )
+    });
+    Ok(("vfio-user".to_owned(), None, verdicts))
+}
+
+#[cfg(not(feature = "adapter-vfio-user"))]
+fn run_adapter_vfio_user(_: &Options, _: Profile) -> Result<Run, String> {
+    Err("this build has no vfio-user adapter: rebuild with --features adapter-vfio-user".to_owned())
 }

@@ -91,6 +91,8 @@ pub fn save_v2(c: &mut Checker<'_, Fsm>, chunk: u32, precopy: bool) -> Result<Sa
     c.step(v2::Op::Set(MigState::StopCopy))?;
     let fingerprint = c.device().fingerprint();
     let complete = drain_v2(c, fd, chunk, false, &mut bytes)?;
+    // The end of the stream stays the end.
+    c.step(v2::Op::Read { fd, len: chunk })?;
     c.step(v2::Op::Set(MigState::Stop))?;
     Ok(Saved {
         bytes,
@@ -177,7 +179,12 @@ pub fn round_trip_v2(
         Ok(s) => s,
         Err(f) => return vec![Verdict::of("data", name, &c, &[V2_STREAM_001], Err(f))],
     };
-    let save_verdict = Verdict::of("data", format!("{name}/save"), &c, &[V2_STREAM_001], Ok(()));
+    let save_reqs: &[&str] = if precopy {
+        &[V2_STREAM_001, V2_PRE_005]
+    } else {
+        &[V2_STREAM_001]
+    };
+    let save_verdict = Verdict::of("data", format!("{name}/save"), &c, save_reqs, Ok(()));
     if let Err(v) = restore("data", &name, dst) {
         return vec![save_verdict, *v];
     }

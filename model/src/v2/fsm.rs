@@ -160,7 +160,10 @@ impl Fsm {
             return;
         };
         out.governing
-            .extend_from_slice(&[V2_ARC_006, V2_PATH_001, V2_ERR_001]);
+            .extend_from_slice(&[V2_ARC_006, V2_PATH_001, V2_ERR_001, V2_FD_006, V2_FEAT_002]);
+        if path.arcs() > 1 {
+            out.governing.push(V2_PATH_005);
+        }
         for w in path.states().windows(2) {
             if let Some(a) = super::arcs::direct_arc(self.flags, w[0], w[1]) {
                 out.governing.extend_from_slice(a.reqs);
@@ -406,7 +409,7 @@ impl Protocol for Fsm {
             },
             Op::Get => {
                 out.governing
-                    .extend_from_slice(&[V2_STATE_003, V2_STATE_004, s.cause]);
+                    .extend_from_slice(&[V2_STATE_003, V2_STATE_004, V2_FEAT_002, s.cause]);
                 out.push(
                     Expect::State(s.state),
                     Kind::Normal,

@@ -1,0 +1,342 @@
+//! What a run produces: per-requirement results built from the checks'
+//! verdicts, written as Markdown for people, JSON for tools and JUnit XML for
+//! CI systems, all from one [`Report`].
+
+mod junit;
+mod markdown;
+
+pub use junit::junit_xml;
+pub use markdown::markdown;
+
+use crate::check::Status;
+use crate::verdict::Verdict;
+use serde::{Deserialize, Serialize};
+use vfio_mig_model::v2::MigrationFlags;
+use vfio_mig_spec::{Catalogue, Checker, FlagName, Level, ProtocolName, Requirement};
+
+/// Version of the JSON layout (see `reports/SCHEMA.md`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The result of one requirement for one device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ReqStatus {
+    /// Every check that exercised it passed.
+    #[serde(rename = "PASS")]
+    Pass,
+    /// A SHOULD was not met (or a MAY behaved unusually).
+    #[serde(rename = "WARN")]
+    Warn,
+    /// A MUST was broken.
+    #[serde(rename = "FAIL")]
+    Fail,
+    /// Not applicable to this device, or its checks could not run.
+    #[serde(rename = "SKIP")]
+    Skip,
+    /// No check exercised it.
+    #[serde(rename = "NOT COVERED")]
+    NotCovered,
+}
+
+impl ReqStatus {
+    /// The report spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReqStatus::Pass => "PASS",
+            ReqStatus::Warn => "WARN",
+            ReqStatus::Fail => "FAIL",
+            ReqStatus::Skip => "SKIP",
+            ReqStatus::NotCovered => "NOT COVERED",
+        }
+    }
+}
+
+/// One requirement's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReqResult {
+    /// Requirement ID.
+    pub id: String,
+    /// MUST, SHOULD or MAY.
+    pub level: String,
+    /// The rule.
+    pub summary: String,
+    /// The result.
+    pub status: ReqStatus,
+    /// Why SKIP (or NOT COVERED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Names of the checks that exercised it.
+    pub checks: Vec<String>,
+    /// Names of the checks that failed or warned on it.
+    pub failures: Vec<String>,
+}
+
+/// One check's result (a [`Verdict`] without borrowed data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Suite name.
+    pub suite: String,
+    /// Check name.
+    pub name: String,
+    /// PASS, WARN, FAIL or SKIP.
+    pub status: String,
+    /// Requirements exercised.
+    pub reqs: Vec<String>,
+    /// Requirements broken (FAIL) or missed (WARN).
+    pub broken: Vec<String>,
+    /// What happened.
+    pub detail: String,
+    /// Operations and outcomes (failing and warning checks only).
+    pub trace: Vec<String>,
+    /// A paste-ready regression test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproducer: Option<String>,
+    /// Time spent in device calls, in microseconds (not compared by tests).
+    pub device_time_us: u64,
+}
+
+impl From<&Verdict> for CheckResult {
+    fn from(v: &Verdict) -> Self {
+        CheckResult {
+            suite: v.suite.to_owned(),
+            name: v.name.clone(),
+            status: v.status.to_string(),
+            reqs: v.reqs.iter().map(|s| s.to_string()).collect(),
+            broken: v.broken.iter().map(|s| s.to_string()).collect(),
+            detail: v.detail.clone(),
+            // Traces of passing checks are long and say nothing new.
+            trace: if matches!(v.status, Status::Fail | Status::Warn) {
+                v.trace.clone()
+            } else {
+                Vec::new()
+            },
+            reproducer: v.reproducer.clone(),
+            device_time_us: v.device_time.as_micros() as u64,
+        }
+    }
+}
+
+/// Counts of requirement results.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// PASS.
+    pub pass: usize,
+    /// WARN.
+    pub warn: usize,
+    /// FAIL.
+    pub fail: usize,
+    /// SKIP.
+    pub skip: usize,
+    /// NOT COVERED.
+    pub not_covered: usize,
+    /// Checks run.
+    pub checks: usize,
+}
+
+/// What was tested.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// The device's name.
+    pub device: String,
+    /// `v1` or `v2`.
+    pub protocol: String,
+    /// v2 flags (`STOP_COPY+P2P`), empty for v1.
+    pub flags: String,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`].
+    pub schema: u32,
+    /// What was tested.
+    pub target: Target,
+    /// Requirement counts.
+    pub summary: Counts,
+    /// One entry per requirement a device can be checked against.
+    pub requirements: Vec<ReqResult>,
+    /// Requirements checked by the model's own tests, not by a device run.
+    pub model_only: Vec<String>,
+    /// Every check.
+    pub checks: Vec<CheckResult>,
+}
+
+fn flag_present(flags: Option<MigrationFlags>, f: FlagName) -> bool {
+    let Some(flags) = flags else { return true };
+    match f {
+        FlagName::StopCopy => true,
+        FlagName::P2p => flags.p2p(),
+        FlagName::PreCopy => flags.pre_copy(),
+    }
+}
+
+fn result_of(r: &Requirement, flags: Option<MigrationFlags>, verdicts: &[Verdict]) -> ReqResult {
+    let id = r.id.as_str();
+    let checks: Vec<String> = verdicts
+        .iter()
+        .filter(|v| v.status != Status::Skip && v.reqs.contains(&id))
+        .map(|v| v.name.clone())
+        .collect();
+    let failures: Vec<&Verdict> = verdicts
+        .iter()
+        .filter(|v| matches!(v.status, Status::Fail | Status::Warn) && v.breaks(id))
+        .collect();
+    let missing: Vec<&str> = r
+        .applies_to_flags
+        .iter()
+        .filter(|f| !flag_present(flags, **f))
+        .map(|f| match f {
+            FlagName::StopCopy => "STOP_COPY",
+            FlagName::P2p => "P2P",
+            FlagName::PreCopy => "PRE_COPY",
+        })
+        .collect();
+    let (status, reason) = if !missing.is_empty() {
+        (
+            ReqStatus::Skip,
+            Some(format!(
+                "not applicable: the device does not offer {}",
+                missing.join("+")
+            )),
+        )
+    } else if failures.iter().any(|v| v.status == Status::Fail) {
+        match r.level {
+            Level::Must => (ReqStatus::Fail, None),
+            _ => (ReqStatus::Warn, None),
+        }
+    } else if !failures.is_empty() {
+        (ReqStatus::Warn, None)
+    } else if !checks.is_empty() {
+        (ReqStatus::Pass, None)
+    } else if let Some(skip) = verdicts
+        .iter()
+        .find(|v| v.status == Status::Skip && v.reqs.contains(&id))
+    {
+        (ReqStatus::Skip, Some(skip.detail.clone()))
+    } else {
+        (
+            ReqStatus::NotCovered,
+            Some("no check exercised this requirement".to_owned()),
+        )
+    };
+    ReqResult {
+        id: id.to_owned(),
+        level: r.level.to_string(),
+        summary: r.summary.clone(),
+        status,
+        reason,
+        checks,
+        failures: failures.iter().map(|v| v.name.clone()).collect(),
+    }
+}
+
+impl Report {
+    /// Builds the report of one device run.
+    pub fn build(
+        catalogue: &Catalogue,
+        protocol: ProtocolName,
+        device: &str,
+        flags: Option<MigrationFlags>,
+        verdicts: &[Verdict],
+    ) -> Self {
+        let file = match protocol {
+            ProtocolName::V1 => &catalogue.v1,
+            ProtocolName::V2 => &catalogue.v2,
+        };
+        let mut requirements = Vec::new();
+        let mut model_only = Vec::new();
+        for r in &file.requirements {
+            if !r.checked_by(Checker::Adapter) {
+                model_only.push(r.id.to_string());
+                continue;
+            }
+            requirements.push(result_of(r, flags, verdicts));
+        }
+        // Failures first, then warnings, then the rest in catalogue order.
+        requirements.sort_by_key(|r| match r.status {
+            ReqStatus::Fail => 0,
+            ReqStatus::Warn => 1,
+            _ => 2,
+        });
+        let mut summary = Counts {
+            checks: verdicts.len(),
+            ..Counts::default()
+        };
+        for r in &requirements {
+            match r.status {
+                ReqStatus::Pass => summary.pass += 1,
+                ReqStatus::Warn => summary.warn += 1,
+                ReqStatus::Fail => summary.fail += 1,
+                ReqStatus::Skip => summary.skip += 1,
+                ReqStatus::NotCovered => summary.not_covered += 1,
+            }
+        }
+        Report {
+            schema: SCHEMA_VERSION,
+            target: Target {
+                device: device.to_owned(),
+                protocol: protocol.to_string(),
+                flags: flags.map(|f| f.to_string()).unwrap_or_default(),
+            },
+            summary,
+            requirements,
+            model_only,
+            checks: verdicts.iter().map(CheckResult::from).collect(),
+        }
+    }
+
+    /// Whether a MUST failed (the run's exit code is non-zero then).
+    pub fn failed(&self) -> bool {
+        self.summary.fail > 0
+    }
+
+    /// The report as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serialises")
+    }
+
+    /// Reads a report written by [`Report::to_json`].
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| format!("not a vfio-mig JSON report: {e}"))
+    }
+
+    /// The same report with every timing zeroed, for comparisons.
+    pub fn without_timings(&self) -> Self {
+        let mut r = self.clone();
+        for c in &mut r.checks {
+            c.device_time_us = 0;
+        }
+        r
+    }
+
+    /// A one-screen summary.
+    pub fn summary_text(&self) -> String {
+        let s = &self.summary;
+        let mut out = format!(
+            "{} {} {}: {} checks; requirements: {} PASS, {} FAIL, {} WARN, {} SKIP, {} NOT COVERED\n",
+            self.target.device,
+            self.target.protocol,
+            self.target.flags,
+            s.checks,
+            s.pass,
+            s.fail,
+            s.warn,
+            s.skip,
+            s.not_covered
+        );
+        for r in self
+            .requirements
+            .iter()
+            .filter(|r| matches!(r.status, ReqStatus::Fail | ReqStatus::Warn))
+        {
+            let first = r.failures.first().map(String::as_str).unwrap_or("");
+            out.push_str(&format!(
+                "  {} {} [{}] {}\n",
+                r.status.as_str(),
+                r.id,
+                r.level,
+                first
+            ));
+        }
+        out
+    }
+}

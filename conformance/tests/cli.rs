@@ -1,0 +1,136 @@
+//! The `vfio-mig` command: exit codes, reports, and one-line errors on bad input.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn vfio_mig(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vfio-mig"))
+        .args(args)
+        .env("CI", "true")
+        .output()
+        .expect("the binary runs")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vfio-mig-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn default_mock_run_passes_and_writes_three_reports() {
+    let dir = tmp("pass");
+    let o = vfio_mig(&["run", "--report-dir", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in ["report.md", "report.json", "junit.xml"] {
+        assert!(dir.join(f).is_file(), "{f} written");
+    }
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("0 FAIL"), "{out}");
+}
+
+#[test]
+fn a_must_failure_exits_one_and_names_the_rule() {
+    let dir = tmp("mutant");
+    let o = vfio_mig(&[
+        "run",
+        "--mutant",
+        "set-error-accepted",
+        "--report-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("FAIL V2-ARC-008 [MUST]"), "{out}");
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("## Failures") && md.contains("#[test]"), "{md}");
+}
+
+#[test]
+fn a_baseline_regression_fails_even_for_a_should() {
+    let base = tmp("base");
+    assert_eq!(
+        vfio_mig(&["run", "--flags", "5", "--report-dir", base.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let now = tmp("now");
+    let baseline = base.join("report.json");
+    let o = vfio_mig(&[
+        "run",
+        "--flags",
+        "5",
+        "--mutant",
+        "initial-bytes-grow",
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--report-dir",
+        now.to_str().unwrap(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("V2-PRE-003 [SHOULD] was PASS, now WARN"), "{out}");
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_exit_two() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["run", "--baseline", "/nonexistent/report.json"],
+            "cannot read the baseline",
+        ),
+        (&["run", "--flags", "2"], "lack STOP_COPY"),
+        (&["run", "--mutant", "no-such-bug"], "no mutant"),
+        (
+            &["run", "--adapter", "vfio"],
+            "rebuild with --features adapter-vfio",
+        ),
+        (&["explain", "V9-NOPE-001"], "no requirement or decision"),
+    ];
+    for (args, needle) in cases {
+        let o = vfio_mig(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line, got {err:?}");
+        assert!(
+            err.starts_with("error: ") && err.contains(needle),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+    }
+    // A baseline that is not a report.
+    let junk = tmp("junk");
+    std::fs::create_dir_all(&junk).unwrap();
+    std::fs::write(junk.join("b.json"), "{ not json").unwrap();
+    let o = vfio_mig(&["run", "--baseline", junk.join("b.json").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not a vfio-mig JSON report"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_malformed_catalogue_is_refused_with_file_entry_and_field() {
+    let dir = tmp("spec");
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec");
+    for f in ["v1.yaml", "v2.yaml", "decisions.yaml"] {
+        std::fs::copy(spec.join(f), dir.join(f)).unwrap();
+    }
+    let v2 = std::fs::read_to_string(dir.join("v2.yaml")).unwrap();
+    std::fs::write(dir.join("v2.yaml"), v2.replacen("level: MUST", "level: MUSTY", 1)).unwrap();
+    let o = vfio_mig(&["--spec-dir", dir.to_str().unwrap(), "spec"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("spec/v2.yaml: requirement V2-STATE-001: field `level`: unknown level \"MUSTY\""),
+        "{err}"
+    );
+}
