@@ -79,6 +79,9 @@ struct RunArgs {
     /// An earlier report.json: a requirement that passed there and does not now fails the run.
     #[arg(long)]
     baseline: Option<PathBuf>,
+    /// A YAML list of known deviations (`- requirement: ID` / `reason: ...`).
+    #[arg(long)]
+    deviations: Option<PathBuf>,
     /// Leave timings out of the reports (for committed reference reports).
     #[arg(long)]
     no_timings: bool,
@@ -243,6 +246,10 @@ fn run(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
         }
         None => None,
     };
+    let deviations = match &args.deviations {
+        Some(path) => report::load_deviations(path, catalogue)?,
+        None => Vec::new(),
+    };
     let mut opts = Options {
         depth: args.depth,
         ..Options::default()
@@ -302,6 +309,7 @@ fn run(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
     if args.no_timings {
         report = report.without_timings();
     }
+    report.apply_deviations(&deviations);
     write_reports(&report, &args.report_dir)?;
     print!("{}", report.summary_text());
     println!("reports written to {}", args.report_dir.display());
@@ -339,7 +347,11 @@ fn write_reports(report: &Report, dir: &std::path::Path) -> Result<(), String> {
         ("report.md", report::markdown(report)),
         ("report.json", report.to_json()),
         ("junit.xml", report::junit_xml(report)),
+        ("states.dot", report::dot(report).unwrap_or_default()),
     ] {
+        if text.is_empty() {
+            continue;
+        }
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
     }

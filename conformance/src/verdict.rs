@@ -25,6 +25,22 @@ pub struct Verdict {
     pub reproducer: Option<String>,
     /// Time spent in device calls.
     pub device_time: Duration,
+    /// Time of each step of the trace, in order.
+    pub step_times: Vec<Duration>,
+    /// For a save: the stream length and the time from entering STOP_COPY
+    /// to leaving it (the device's downtime).
+    pub transfer: Option<Transfer>,
+}
+
+/// What one save moved and how long the device was stopped for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transfer {
+    /// Bytes in the stream (pre-copy and stop-copy).
+    pub bytes: u64,
+    /// Bytes read in STOP_COPY.
+    pub stop_copy_bytes: u64,
+    /// Time from the SET into STOP_COPY to the SET out of it.
+    pub stop_copy_time: Duration,
 }
 
 impl Verdict {
@@ -45,6 +61,8 @@ impl Verdict {
             trace: Vec::new(),
             reproducer: None,
             device_time: Duration::ZERO,
+            step_times: Vec::new(),
+            transfer: None,
         }
     }
 
@@ -85,6 +103,8 @@ impl Verdict {
             trace: checker.trace_lines(),
             reproducer,
             device_time,
+            step_times: checker.trace().iter().map(|s| s.took).collect(),
+            transfer: None,
         }
     }
 

@@ -134,3 +134,51 @@ fn a_malformed_catalogue_is_refused_with_file_entry_and_field() {
         "{err}"
     );
 }
+
+#[test]
+fn known_deviations_accept_listed_failures_and_cannot_go_stale() {
+    let dir = tmp("dev");
+    std::fs::create_dir_all(&dir).unwrap();
+    let list = dir.join("deviations.yaml");
+    let rd = dir.join("r");
+    let rd = rd.to_str().unwrap();
+    std::fs::write(
+        &list,
+        "- requirement: V2-ARC-008\n  reason: firmware accepts ERROR, tracked as bug 17\n",
+    )
+    .unwrap();
+    let o = vfio_mig(&[
+        "run",
+        "--mutant",
+        "set-error-accepted",
+        "--deviations",
+        list.to_str().unwrap(),
+        "--report-dir",
+        rd,
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("FAIL V2-ARC-008 [MUST]") && out.contains("(known deviation)"),
+        "{out}"
+    );
+    // The same list against the correct device: the deviation is stale.
+    let o = vfio_mig(&["run", "--deviations", list.to_str().unwrap(), "--report-dir", rd]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("STALE deviation V2-ARC-008"), "{out}");
+    // A malformed list is refused in one line.
+    std::fs::write(&list, "- requirement: V2-NOPE-001\n  reason: x\n").unwrap();
+    let o = vfio_mig(&["run", "--deviations", list.to_str().unwrap(), "--report-dir", rd]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no requirement \"V2-NOPE-001\""),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).lines().count(), 1);
+    std::fs::write(&list, "- requirement: V2-ARC-008\n  reasn: typo\n").unwrap();
+    let o = vfio_mig(&["run", "--deviations", list.to_str().unwrap(), "--report-dir", rd]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+}

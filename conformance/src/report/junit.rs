@@ -4,9 +4,12 @@ use super::{Report, ReqStatus};
 use quick_junit::{NonSuccessKind, Property, Report as JReport, TestCase, TestCaseStatus, TestSuite};
 
 /// The report as JUnit XML. Each requirement is a test case named by its ID
-/// with class `vfio-mig.<protocol>.<area>`; failures carry the requirement
-/// text as message and the failing checks (what was allowed, what was
-/// observed, the trace) as description.
+/// with class `vfio-mig.<protocol>.<area>`; a failure carries the
+/// requirement's text as message and the failing checks (what was allowed,
+/// what was observed, the trace) as description; a missed SHOULD passes with
+/// that evidence in system-out; SKIP, NOT COVERED and known deviations are
+/// skipped with the reason. The layout validates against
+/// `reports/junit.xsd`.
 pub fn junit_xml(report: &Report) -> String {
     let t = &report.target;
     let mut suite = TestSuite::new(
@@ -18,35 +21,48 @@ pub fn junit_xml(report: &Report) -> String {
     suite.add_property(Property::new("protocol", t.protocol.as_str()));
     suite.add_property(Property::new("flags", t.flags.as_str()));
     for r in &report.requirements {
-        let mut status = match r.status {
-            ReqStatus::Pass => TestCaseStatus::success(),
-            ReqStatus::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
-            ReqStatus::Warn | ReqStatus::Skip | ReqStatus::NotCovered => TestCaseStatus::skipped(),
-        };
-        if r.status != ReqStatus::Pass {
-            status.set_message(format!("{} {}: {}", r.status.as_str(), r.level, r.summary));
-            status.set_type(r.status.as_str());
-            let mut description = r.reason.clone().unwrap_or_default();
-            for name in &r.failures {
-                if let Some(c) = report.checks.iter().find(|c| &c.name == name) {
-                    description.push_str(&format!(
-                        "\n{}: {}\n  {}\n",
-                        c.name,
-                        c.detail,
-                        c.trace.join("\n  ")
-                    ));
-                }
+        let failing: Vec<String> = r
+            .failures
+            .iter()
+            .filter_map(|name| report.checks.iter().find(|c| &c.name == name))
+            .map(|c| format!("{}: {}\n  {}\n", c.name, c.detail, c.trace.join("\n  ")))
+            .collect();
+        let text = format!("{} {}: {}", r.status.as_str(), r.level, r.summary);
+        let mut status = match (r.status, &r.deviation) {
+            (ReqStatus::Pass | ReqStatus::Warn, _) => TestCaseStatus::success(),
+            (ReqStatus::Fail, None) => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_type("FAIL");
+                s
             }
-            if !description.is_empty() {
-                status.set_description(description);
+            // A known deviation, or nothing to run: skipped, with the reason.
+            (ReqStatus::Fail, Some(_)) | (ReqStatus::Skip | ReqStatus::NotCovered, _) => {
+                TestCaseStatus::skipped()
+            }
+        };
+        match r.status {
+            ReqStatus::Pass | ReqStatus::Warn => {}
+            _ => {
+                let why = r
+                    .deviation
+                    .as_ref()
+                    .map(|d| format!(" (known deviation: {d})"))
+                    .unwrap_or_default();
+                status.set_message(format!("{text}{why}"));
+                let mut description = r.reason.clone().unwrap_or_default();
+                description.push_str(&failing.concat());
+                if !description.is_empty() {
+                    status.set_description(description);
+                }
             }
         }
         let area = r.id.split('-').nth(1).unwrap_or("");
         let mut case = TestCase::new(r.id.as_str(), status);
         case.set_classname(format!("vfio-mig.{}.{}", t.protocol, area));
-        case.add_property(Property::new("requirement", r.id.as_str()));
-        case.add_property(Property::new("level", r.level.as_str()));
-        case.add_property(Property::new("checks", r.checks.len().to_string()));
+        if r.status == ReqStatus::Warn {
+            // A missed SHOULD passes, with the evidence on the side.
+            case.set_system_out(format!("{text}\n{}", failing.concat()));
+        }
         suite.add_test_case(case);
     }
     let mut out = JReport::new("vfio-mig-conformance");

@@ -36,6 +36,9 @@ pub fn markdown(report: &Report) -> String {
                 r.level,
                 r.summary
             ));
+            if let Some(why) = &r.deviation {
+                out.push_str(&format!("Known deviation: {why}\n\n"));
+            }
             if let Some(c) = r
                 .failures
                 .first()
@@ -59,6 +62,12 @@ pub fn markdown(report: &Report) -> String {
             }
         }
     }
+    if !report.stale_deviations.is_empty() {
+        out.push_str(&format!(
+            "## Stale deviations\n\nListed as known deviations but no longer failing (remove them): {}.\n\n",
+            report.stale_deviations.join(", ")
+        ));
+    }
     out.push_str(
         "## Requirements\n\n| requirement | level | result | checks | rule |\n|---|---|---|---|---|\n",
     );
@@ -75,6 +84,27 @@ pub fn markdown(report: &Report) -> String {
             r.checks.len(),
             cell(&r.summary)
         ));
+    }
+    if let Some(m) = super::mermaid(report) {
+        let differ = report.arcs.iter().filter(|a| a.differs()).count();
+        out.push_str(&format!(
+            "\n## State diagram\n\nDirect arcs of the spec for these flags; {differ} requests where the device disagreed with the spec are drawn as labelled edges.\n\n```mermaid\n{m}```\n"
+        ));
+    }
+    if !report.arcs.is_empty() || !report.transfers.is_empty() {
+        out.push_str("\n## Timings\n\n| save | stream bytes | STOP_COPY bytes | time in STOP_COPY (us) |\n|---|---|---|---|\n");
+        for t in &report.transfers {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                t.check, t.bytes, t.stop_copy_bytes, t.stop_copy_us
+            ));
+        }
+        let mut slow: Vec<_> = report.arcs.iter().filter(|a| a.observed == "ok").collect();
+        slow.sort_by_key(|a| std::cmp::Reverse(a.time_us));
+        out.push_str("\n| slowest accepted requests | time (us) |\n|---|---|\n");
+        for a in slow.iter().take(5) {
+            out.push_str(&format!("| {} -> {} | {} |\n", a.from, a.to, a.time_us));
+        }
     }
     let uncovered: Vec<&str> = report
         .requirements

@@ -2,9 +2,11 @@
 //! verdicts, written as Markdown for people, JSON for tools and JUnit XML for
 //! CI systems, all from one [`Report`].
 
+mod diagram;
 mod junit;
 mod markdown;
 
+pub use diagram::{dot, mermaid};
 pub use junit::junit_xml;
 pub use markdown::markdown;
 
@@ -68,6 +70,9 @@ pub struct ReqResult {
     pub checks: Vec<String>,
     /// Names of the checks that failed or warned on it.
     pub failures: Vec<String>,
+    /// Listed in the device's known deviations, with this reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deviation: Option<String>,
 }
 
 /// One check's result (a [`Verdict`] without borrowed data).
@@ -143,6 +148,46 @@ pub struct Target {
     pub flags: String,
 }
 
+/// One request of the arc suite: what the spec says and what the device did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArcObs {
+    /// Source state.
+    pub from: String,
+    /// Requested state.
+    pub to: String,
+    /// `allowed` or `refused` by the spec for the device's flags.
+    pub spec: String,
+    /// `ok`, `refused` (EINVAL) or `failed` (another errno) on the device.
+    pub observed: String,
+    /// How long the SET took, in microseconds.
+    pub time_us: u64,
+}
+
+impl ArcObs {
+    /// Whether the device disagreed with the spec.
+    pub fn differs(&self) -> bool {
+        (self.spec == "allowed") != (self.observed == "ok")
+    }
+
+    /// A label for a disagreement.
+    pub fn label(&self) -> String {
+        format!("{} (spec: {})", self.observed, self.spec)
+    }
+}
+
+/// One save: stream length and the device's downtime.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferResult {
+    /// The save check.
+    pub check: String,
+    /// Bytes in the whole stream.
+    pub bytes: u64,
+    /// Bytes read in STOP_COPY.
+    pub stop_copy_bytes: u64,
+    /// Microseconds from entering STOP_COPY to leaving it.
+    pub stop_copy_us: u64,
+}
+
 /// Everything a run produced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
@@ -158,6 +203,13 @@ pub struct Report {
     pub model_only: Vec<String>,
     /// Every check.
     pub checks: Vec<CheckResult>,
+    /// Every request of the arc suite (v2).
+    pub arcs: Vec<ArcObs>,
+    /// Every save of the data suite (v2).
+    pub transfers: Vec<TransferResult>,
+    /// Known deviations that no longer fail: the list is stale.
+    #[serde(default)]
+    pub stale_deviations: Vec<String>,
 }
 
 fn flag_present(flags: Option<MigrationFlags>, f: FlagName) -> bool {
@@ -226,7 +278,44 @@ fn result_of(r: &Requirement, flags: Option<MigrationFlags>, verdicts: &[Verdict
         reason,
         checks,
         failures: failures.iter().map(|v| v.name.clone()).collect(),
+        deviation: None,
     }
+}
+
+/// One expected failure of a device, with the reason it is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deviation {
+    /// The requirement the device is known to miss.
+    pub requirement: String,
+    /// Why it is accepted (a bug number, a hardware limit).
+    pub reason: String,
+}
+
+/// Reads a known-deviations file: a YAML list of `requirement` and `reason`.
+pub fn load_deviations(path: &std::path::Path, catalogue: &Catalogue) -> Result<Vec<Deviation>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let list: Vec<Deviation> = serde_saphyr::from_str(&text)
+        .map_err(|e| format!("{}: {}", path.display(), e.to_string().replace('\n', " ")))?;
+    for (i, d) in list.iter().enumerate() {
+        if catalogue.requirement(&d.requirement).is_none() {
+            return Err(format!(
+                "{}: entry {}: no requirement {:?} in the catalogue",
+                path.display(),
+                i + 1,
+                d.requirement
+            ));
+        }
+        if d.reason.trim().is_empty() {
+            return Err(format!(
+                "{}: entry {} ({}): a deviation needs a reason",
+                path.display(),
+                i + 1,
+                d.requirement
+            ));
+        }
+    }
+    Ok(list)
 }
 
 impl Report {
@@ -281,12 +370,44 @@ impl Report {
             requirements,
             model_only,
             checks: verdicts.iter().map(CheckResult::from).collect(),
+            arcs: flags.map(|f| arc_observations(f, verdicts)).unwrap_or_default(),
+            transfers: verdicts
+                .iter()
+                .filter_map(|v| {
+                    let t = v.transfer?;
+                    Some(TransferResult {
+                        check: v.name.clone(),
+                        bytes: t.bytes,
+                        stop_copy_bytes: t.stop_copy_bytes,
+                        stop_copy_us: t.stop_copy_time.as_micros() as u64,
+                    })
+                })
+                .collect(),
+            stale_deviations: Vec::new(),
         }
     }
 
-    /// Whether a MUST failed (the run's exit code is non-zero then).
+    /// Marks the listed requirements as known deviations; a listed one that
+    /// no longer fails or warns is recorded as stale.
+    pub fn apply_deviations(&mut self, deviations: &[Deviation]) {
+        for d in deviations {
+            match self.requirements.iter_mut().find(|r| r.id == d.requirement) {
+                Some(r) if matches!(r.status, ReqStatus::Fail | ReqStatus::Warn) => {
+                    r.deviation = Some(d.reason.clone())
+                }
+                _ => self.stale_deviations.push(d.requirement.clone()),
+            }
+        }
+    }
+
+    /// Whether the run fails: a MUST failed that is not a known deviation, or
+    /// a known deviation went stale.
     pub fn failed(&self) -> bool {
-        self.summary.fail > 0
+        !self.stale_deviations.is_empty()
+            || self
+                .requirements
+                .iter()
+                .any(|r| r.status == ReqStatus::Fail && r.deviation.is_none())
     }
 
     /// The report as JSON.
@@ -304,6 +425,12 @@ impl Report {
         let mut r = self.clone();
         for c in &mut r.checks {
             c.device_time_us = 0;
+        }
+        for a in &mut r.arcs {
+            a.time_us = 0;
+        }
+        for t in &mut r.transfers {
+            t.stop_copy_us = 0;
         }
         r
     }
@@ -329,14 +456,67 @@ impl Report {
             .filter(|r| matches!(r.status, ReqStatus::Fail | ReqStatus::Warn))
         {
             let first = r.failures.first().map(String::as_str).unwrap_or("");
+            let known = if r.deviation.is_some() {
+                " (known deviation)"
+            } else {
+                ""
+            };
             out.push_str(&format!(
-                "  {} {} [{}] {}\n",
+                "  {} {} [{}] {first}{known}\n",
                 r.status.as_str(),
                 r.id,
-                r.level,
-                first
+                r.level
+            ));
+        }
+        for id in &self.stale_deviations {
+            out.push_str(&format!(
+                "  STALE deviation {id}: listed as known, but it no longer fails; remove it from the list\n"
             ));
         }
         out
     }
+}
+
+/// The arc suite's requests, read back from its checks: the name gives the
+/// pair, the trace the request's outcome.
+fn arc_observations(flags: MigrationFlags, verdicts: &[Verdict]) -> Vec<ArcObs> {
+    let table = vfio_mig_model::v2::PathTable::derive(flags);
+    use vfio_mig_model::v2::MigState;
+    let state = |n: &str| MigState::ALL.into_iter().find(|s| s.name() == n);
+    verdicts
+        .iter()
+        .filter(|v| v.suite == "arcs" && v.status != Status::Skip)
+        .filter_map(|v| {
+            let pair = v.name.rsplit('/').next()?;
+            let (from, to) = pair.split_once("->")?;
+            let (f, t) = (state(from)?, state(to)?);
+            // The request is the last SET of the target (the setup may SET
+            // the source, and two state reads follow unless it failed).
+            let request = format!("SET {to} -> ");
+            let i = v.trace.iter().rposition(|l| l.starts_with(&request))?;
+            let outcome = v.trace[i].split(" -> ").nth(1)?;
+            let observed = if outcome.starts_with("ok") {
+                "ok"
+            } else if outcome == "error EINVAL" {
+                "refused"
+            } else {
+                "failed"
+            };
+            // The arc suite never loads a stream, so leaving RESUMING must be
+            // refused there (V2-STREAM-006) although the path exists.
+            let leaves_empty_resume = f == MigState::Resuming && t != f;
+            let spec = if table.path(f, t).is_some() && !leaves_empty_resume {
+                "allowed"
+            } else {
+                "refused"
+            };
+            Some(ArcObs {
+                from: from.to_owned(),
+                to: to.to_owned(),
+                spec: spec.to_owned(),
+                observed: observed.to_owned(),
+                time_us: v.step_times.get(i).map_or(0, |d| d.as_micros() as u64),
+            })
+        })
+        .collect()
 }

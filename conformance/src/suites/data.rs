@@ -24,6 +24,10 @@ pub struct Saved {
     pub fingerprint: Option<Vec<u8>>,
     /// The stream was read to its end.
     pub complete: bool,
+    /// Bytes read after entering STOP_COPY.
+    pub stop_copy_bytes: u64,
+    /// Time from the SET into STOP_COPY to the SET out of it.
+    pub stop_copy_time: std::time::Duration,
 }
 
 /// Reads the saving fd `fd` until end of stream (or ENOMSG in pre-copy).
@@ -88,16 +92,21 @@ pub fn save_v2(c: &mut Checker<'_, Fsm>, chunk: u32, precopy: bool) -> Result<Sa
             }
         }
     }
+    let precopy_bytes = bytes.len() as u64;
+    let from_step = c.trace().len();
     c.step(v2::Op::Set(MigState::StopCopy))?;
     let fingerprint = c.device().fingerprint();
     let complete = drain_v2(c, fd, chunk, false, &mut bytes)?;
     // The end of the stream stays the end.
     c.step(v2::Op::Read { fd, len: chunk })?;
     c.step(v2::Op::Set(MigState::Stop))?;
+    let stop_copy_time = c.trace()[from_step..].iter().map(|s| s.took).sum();
     Ok(Saved {
+        stop_copy_bytes: bytes.len() as u64 - precopy_bytes,
         bytes,
         fingerprint,
         complete,
+        stop_copy_time,
     })
 }
 
@@ -184,7 +193,12 @@ pub fn round_trip_v2(
     } else {
         &[V2_STREAM_001]
     };
-    let save_verdict = Verdict::of("data", format!("{name}/save"), &c, save_reqs, Ok(()));
+    let mut save_verdict = Verdict::of("data", format!("{name}/save"), &c, save_reqs, Ok(()));
+    save_verdict.transfer = Some(crate::verdict::Transfer {
+        bytes: saved.bytes.len() as u64,
+        stop_copy_bytes: saved.stop_copy_bytes,
+        stop_copy_time: saved.stop_copy_time,
+    });
     if let Err(v) = restore("data", &name, dst) {
         return vec![save_verdict, *v];
     }
