@@ -16,7 +16,7 @@
 
 use crate::check::Status;
 use crate::device::DeviceFactory;
-use crate::suites::{self, Options, SuiteId};
+use crate::suites::{self, Options, ProtocolSuites, SuiteId};
 use crate::verdict::Verdict;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::sync::Arc;
@@ -65,36 +65,39 @@ pub fn render_failure(v: &Verdict) -> String {
     out
 }
 
-/// One trial per v2 suite against the devices `factory` opens.
-pub fn trials_v2<F>(prefix: &str, factory: Arc<F>, profile: Profile, opts: Options) -> Vec<Trial>
+/// One trial per suite against the devices `factory` opens.
+pub fn trials<T, F>(prefix: &str, factory: Arc<F>, profile: Profile, opts: Options) -> Vec<Trial>
 where
-    F: DeviceFactory<Fsm> + Send + Sync + 'static,
+    T: ProtocolSuites,
+    T::Op: 'static,
+    T::State: 'static,
+    F: DeviceFactory<T> + Send + Sync + 'static,
 {
     SuiteId::ALL
         .iter()
         .map(|&suite| {
             let (factory, opts) = (Arc::clone(&factory), opts.clone());
             Trial::ignorable_test(format!("{prefix}/{}", suite.name()), move || {
-                conclude(&suites::run_v2_suites(&*factory, profile, &opts, &[suite]))
+                conclude(&suites::run_suites::<T>(&*factory, profile, &opts, &[suite]))
             })
         })
         .collect()
 }
 
-/// One trial per v1 suite against the devices `factory` opens.
+/// [`trials`] for a v2 device.
+pub fn trials_v2<F>(prefix: &str, factory: Arc<F>, profile: Profile, opts: Options) -> Vec<Trial>
+where
+    F: DeviceFactory<Fsm> + Send + Sync + 'static,
+{
+    trials::<Fsm, F>(prefix, factory, profile, opts)
+}
+
+/// [`trials`] for a v1 device.
 pub fn trials_v1<F>(prefix: &str, factory: Arc<F>, profile: Profile, opts: Options) -> Vec<Trial>
 where
     F: DeviceFactory<Region> + Send + Sync + 'static,
 {
-    SuiteId::ALL
-        .iter()
-        .map(|&suite| {
-            let (factory, opts) = (Arc::clone(&factory), opts.clone());
-            Trial::ignorable_test(format!("{prefix}/{}", suite.name()), move || {
-                conclude(&suites::run_v1_suites(&*factory, profile, &opts, &[suite]))
-            })
-        })
-        .collect()
+    trials::<Region, F>(prefix, factory, profile, opts)
 }
 
 /// Runs `trials` like `cargo test` would, one at a time (a real device is

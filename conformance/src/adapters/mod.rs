@@ -19,3 +19,21 @@ pub fn env_var(name: &str, what: &str) -> Result<String, DeviceError> {
         _ => Err(DeviceError::NotConfigured(format!("set {name} to {what}"))),
     }
 }
+
+/// Opens instance `index` of a device named by `vars[0]` (source) or
+/// `vars[1]` (destination) for an adapter whose device code is not in this
+/// version: unconfigured it is `NotConfigured`, named it is `Unusable`, so a
+/// run never passes without a device.
+#[cfg(any(feature = "adapter-vfio", feature = "adapter-vfio-user"))]
+pub(crate) fn not_yet<P: vfio_mig_model::Protocol>(
+    index: usize,
+    vars: [&str; 2],
+    what: &str,
+    adapter: &str,
+) -> Result<Box<dyn crate::device::Device<P>>, DeviceError> {
+    let var = vars[index.min(1)];
+    let named = env_var(var, what)?;
+    Err(DeviceError::Unusable(format!(
+        "{var}={named}: the {adapter} adapter cannot drive devices in this version"
+    )))
+}

@@ -5,7 +5,6 @@
 //! same device type). The ioctl layer is not in this version yet: a named
 //! device is reported unusable, so a run fails loudly instead of passing.
 
-use super::env_var;
 use crate::device::{Device, DeviceError, DeviceFactory};
 use vfio_mig_model::v2::Fsm;
 
@@ -22,14 +21,11 @@ impl Factory {
 
 impl DeviceFactory<Fsm> for Factory {
     fn open(&self, index: usize) -> Result<Box<dyn Device<Fsm>>, DeviceError> {
-        let var = if index == 0 {
-            "VFIO_MIG_DEVICE"
-        } else {
-            "VFIO_MIG_DEVICE2"
-        };
-        let device = env_var(var, "a VFIO device (an mdev UUID or /dev/vfio/devices/vfioN)")?;
-        Err(DeviceError::Unusable(format!(
-            "{var}={device}: the VFIO fd adapter cannot open devices in this version"
-        )))
+        super::not_yet(
+            index,
+            ["VFIO_MIG_DEVICE", "VFIO_MIG_DEVICE2"],
+            "a VFIO device (an mdev UUID or /dev/vfio/devices/vfioN)",
+            "VFIO fd",
+        )
     }
 }

@@ -5,7 +5,6 @@
 //! version yet: a named socket is reported unusable, so a run fails loudly
 //! instead of passing.
 
-use super::env_var;
 use crate::device::{Device, DeviceError, DeviceFactory};
 use vfio_mig_model::v2::Fsm;
 
@@ -22,14 +21,11 @@ impl Factory {
 
 impl DeviceFactory<Fsm> for Factory {
     fn open(&self, index: usize) -> Result<Box<dyn Device<Fsm>>, DeviceError> {
-        let var = if index == 0 {
-            "VFIO_MIG_SOCKET"
-        } else {
-            "VFIO_MIG_SOCKET2"
-        };
-        let socket = env_var(var, "the UNIX socket of a vfio-user server")?;
-        Err(DeviceError::Unusable(format!(
-            "{var}={socket}: the vfio-user adapter cannot connect in this version"
-        )))
+        super::not_yet(
+            index,
+            ["VFIO_MIG_SOCKET", "VFIO_MIG_SOCKET2"],
+            "the UNIX socket of a vfio-user server",
+            "vfio-user",
+        )
     }
 }

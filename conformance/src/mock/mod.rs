@@ -101,3 +101,47 @@ impl Rng {
         (0..n).map(|_| self.next() as u8).collect()
     }
 }
+
+/// The device-internal registers every mock carries: the state a migration
+/// moves, reset to the same power-on values each time, changed while the
+/// device runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Registers {
+    /// Current values.
+    pub regs: Vec<u8>,
+    /// Values at power-on (computed once: restores are frequent).
+    power_on: Vec<u8>,
+    /// The generator behind the device's own activity.
+    pub rng: Rng,
+    seed: u64,
+}
+
+impl Registers {
+    /// The registers of instance `instance` of a device configured by `cfg`.
+    pub fn new(cfg: &MockConfig, instance: u64) -> Self {
+        let seed = cfg.seed ^ instance.wrapping_mul(0x1000_0000_01b3);
+        let power_on = Rng::new(seed).bytes(cfg.state_len);
+        Registers {
+            regs: power_on.clone(),
+            power_on,
+            rng: Rng::new(seed ^ 0x5eed),
+            seed,
+        }
+    }
+
+    /// Back to the power-on values and a fresh generator.
+    pub fn power_on(&mut self) {
+        self.regs.clone_from(&self.power_on);
+        self.rng = Rng::new(self.seed ^ 0x5eed);
+    }
+
+    /// The running device changes one register; returns which.
+    pub fn tick(&mut self) -> Option<usize> {
+        if self.regs.is_empty() {
+            return None;
+        }
+        let i = (self.rng.next() % self.regs.len() as u64) as usize;
+        self.regs[i] = self.regs[i].wrapping_add(1);
+        Some(i)
+    }
+}

@@ -2,7 +2,7 @@
 
 use super::faults::Faults;
 use super::stream;
-use super::{MockConfig, Mutant, Rng};
+use super::{MockConfig, Mutant, Registers};
 use crate::device::{Description, Device, DeviceError, Fault, Io};
 use vfio_mig_model::v1::{Field, Op, Outcome, Region, V1State};
 use vfio_mig_model::{Errno, ProtocolKind};
@@ -23,10 +23,7 @@ pub struct MockV1 {
     cfg: MockConfig,
     instance: u64,
     state: V1State,
-    regs: Vec<u8>,
-    /// The registers at power-on (computed once: restores are frequent).
-    power_on_regs: Vec<u8>,
-    rng: Rng,
+    dev: Registers,
     /// The saving stream and how much of it was consumed.
     save: Vec<u8>,
     pos: usize,
@@ -49,9 +46,7 @@ impl MockV1 {
     pub fn new(cfg: MockConfig, instance: u64) -> Self {
         let mut m = MockV1 {
             state: V1State::Running,
-            regs: Vec::new(),
-            power_on_regs: Vec::new(),
-            rng: Rng::new(0),
+            dev: Registers::new(&cfg, instance),
             save: Vec::new(),
             pos: 0,
             precopy_end: 0,
@@ -72,13 +67,7 @@ impl MockV1 {
     }
 
     fn power_on(&mut self) {
-        let seed = self.cfg.seed ^ self.instance.wrapping_mul(0x1000_0000_01b3);
-        if self.power_on_regs.len() != self.cfg.state_len {
-            self.power_on_regs = Rng::new(seed).bytes(self.cfg.state_len);
-        }
-        self.regs.clone_from(&self.power_on_regs);
-        // The generator behind the device's own activity starts afresh.
-        self.rng = Rng::new(seed ^ 0x5eed);
+        self.dev.power_on();
         self.state = V1State::Running;
         self.save.clear();
         self.pos = 0;
@@ -88,9 +77,8 @@ impl MockV1 {
     }
 
     fn tick(&mut self) {
-        if matches!(self.state, V1State::Running | V1State::PreCopy) && !self.regs.is_empty() {
-            let i = (self.rng.next() % self.regs.len() as u64) as usize;
-            self.regs[i] = self.regs[i].wrapping_add(1);
+        if matches!(self.state, V1State::Running | V1State::PreCopy) {
+            self.dev.tick();
         }
     }
 
@@ -108,10 +96,10 @@ impl MockV1 {
     }
 
     fn load(&mut self) -> bool {
-        let parsed = stream::parse(&self.resume, self.regs.len());
+        let parsed = stream::parse(&self.resume, self.dev.regs.len());
         match (parsed.verdict, parsed.snapshot) {
             (Ok(()), Some(snap)) => {
-                self.regs = snap;
+                self.dev.regs = snap;
                 true
             }
             _ => false,
@@ -161,15 +149,15 @@ impl MockV1 {
         if to.is_saving() && !(from == V1State::PreCopy && to == V1State::StopCopy) {
             self.save.clear();
             self.pos = 0;
-            stream::header(&mut self.save, self.regs.len());
+            stream::header(&mut self.save, self.dev.regs.len());
             if to == V1State::PreCopy {
-                let filler = self.rng.bytes(self.cfg.precopy_initial);
+                let filler = self.dev.rng.bytes(self.cfg.precopy_initial);
                 stream::record(&mut self.save, stream::INITIAL, &filler);
             }
             self.precopy_end = self.save.len();
         }
         if to == V1State::StopCopy {
-            stream::record(&mut self.save, stream::FINAL, &self.regs);
+            stream::record(&mut self.save, stream::FINAL, &self.dev.regs);
             let t = stream::trailer(&self.save);
             self.save.extend_from_slice(&t);
         }
@@ -341,7 +329,7 @@ impl Device<Region> for MockV1 {
     }
 
     fn fingerprint(&mut self) -> Option<Vec<u8>> {
-        Some(self.regs.clone())
+        Some(self.dev.regs.clone())
     }
 
     fn inject(&mut self, fault: Fault) -> bool {

@@ -3,7 +3,7 @@
 
 use super::faults::Faults;
 use super::stream;
-use super::{MockConfig, Mutant, Rng};
+use super::{MockConfig, Mutant, Registers};
 use crate::device::{Description, Device, DeviceError, Fault, Io};
 use vfio_mig_model::v2::{Fsm, MigState, Op, Outcome, PathTable};
 use vfio_mig_model::{Errno, ProtocolKind};
@@ -29,10 +29,7 @@ pub struct MockV2 {
     instance: u64,
     table: PathTable,
     state: MigState,
-    regs: Vec<u8>,
-    /// The registers at power-on (computed once: restores are frequent).
-    power_on_regs: Vec<u8>,
-    rng: Rng,
+    dev: Registers,
     fds: Vec<(Dir, bool)>,
     live: Option<usize>,
     save: SaveQueue,
@@ -51,9 +48,7 @@ impl MockV2 {
         let mut m = MockV2 {
             table: PathTable::derive(cfg.flags),
             state: MigState::Running,
-            regs: Vec::new(),
-            power_on_regs: Vec::new(),
-            rng: Rng::new(0),
+            dev: Registers::new(&cfg, instance),
             fds: Vec::new(),
             live: None,
             save: SaveQueue::default(),
@@ -72,13 +67,7 @@ impl MockV2 {
     }
 
     fn power_on(&mut self) {
-        let seed = self.cfg.seed ^ self.instance.wrapping_mul(0x1000_0000_01b3);
-        if self.power_on_regs.len() != self.cfg.state_len {
-            self.power_on_regs = Rng::new(seed).bytes(self.cfg.state_len);
-        }
-        self.regs.clone_from(&self.power_on_regs);
-        // The generator behind the device's own activity starts afresh.
-        self.rng = Rng::new(seed ^ 0x5eed);
+        self.dev.power_on();
         self.state = MigState::Running;
         self.end_session();
     }
@@ -99,14 +88,13 @@ impl MockV2 {
     /// The device does some work: a register changes, and in pre-copy the
     /// change is queued as dirty data.
     fn tick(&mut self) {
-        if !self.running() || self.regs.is_empty() {
+        if !self.running() {
             return;
         }
-        let i = (self.rng.next() % self.regs.len() as u64) as usize;
-        self.regs[i] = self.regs[i].wrapping_add(1);
+        let Some(i) = self.dev.tick() else { return };
         if self.state.is_precopy() && self.live.is_some() {
             let mut p = (i as u32).to_le_bytes().to_vec();
-            p.push(self.regs[i]);
+            p.push(self.dev.regs[i]);
             stream::record(&mut self.save.bytes, stream::DIRTY, &p);
         }
     }
@@ -120,9 +108,9 @@ impl MockV2 {
 
     fn open_save(&mut self, precopy: bool) {
         self.save = SaveQueue::default();
-        stream::header(&mut self.save.bytes, self.regs.len());
+        stream::header(&mut self.save.bytes, self.dev.regs.len());
         if precopy {
-            let filler = self.rng.bytes(self.cfg.precopy_initial);
+            let filler = self.dev.rng.bytes(self.cfg.precopy_initial);
             stream::record(&mut self.save.bytes, stream::INITIAL, &filler);
         }
         self.save.initial_end = self.save.bytes.len();
@@ -130,7 +118,7 @@ impl MockV2 {
     }
 
     fn finalize(&mut self) {
-        let mut snapshot = self.regs.clone();
+        let mut snapshot = self.dev.regs.clone();
         if self.mutant(Mutant::StreamReordered) {
             snapshot.reverse();
         }
@@ -148,7 +136,7 @@ impl MockV2 {
 
     /// Loads the resume stream; on success the registers take its snapshot.
     fn load(&mut self) -> bool {
-        let parsed = stream::parse(&self.resume, self.regs.len());
+        let parsed = stream::parse(&self.resume, self.dev.regs.len());
         if self.mutant(Mutant::ResumeAcceptsGarbage) {
             return true;
         }
@@ -157,11 +145,11 @@ impl MockV2 {
         }
         match (parsed.verdict, parsed.snapshot) {
             (Ok(()), Some(snap)) => {
-                self.regs = snap;
+                self.dev.regs = snap;
                 true
             }
             (_, Some(snap)) if self.mutant(Mutant::ResumeAppliesPartial) => {
-                self.regs = snap;
+                self.dev.regs = snap;
                 false
             }
             _ => false,
@@ -388,7 +376,7 @@ impl Device<Fsm> for MockV2 {
             Op::DataSize => {
                 if self.cfg.data_size {
                     let header = 5 + 9;
-                    Outcome::Size((header + stream::stop_copy_len(self.regs.len())) as u64)
+                    Outcome::Size((header + stream::stop_copy_len(self.dev.regs.len())) as u64)
                 } else {
                     err(Errno::ENOTTY)
                 }
@@ -419,7 +407,7 @@ impl Device<Fsm> for MockV2 {
     }
 
     fn fingerprint(&mut self) -> Option<Vec<u8>> {
-        Some(self.regs.clone())
+        Some(self.dev.regs.clone())
     }
 
     fn inject(&mut self, fault: Fault) -> bool {

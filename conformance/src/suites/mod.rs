@@ -138,19 +138,71 @@ impl SuiteId {
     }
 }
 
-/// Runs `suites` of the v2 protocol against the devices `factory` opens.
-pub fn run_v2_suites(
-    factory: &dyn crate::device::DeviceFactory<vfio_mig_model::v2::Fsm>,
+/// The protocol-specific suites: data round trips and fault cases. The
+/// other three are generic over [`Target`](crate::target::Target).
+pub trait ProtocolSuites: FaultBelief + Clone + 'static
+where
+    Self::Op: 'static,
+    Self::State: 'static,
+{
+    /// Suite 4 for this protocol.
+    fn data(&self, src: &mut dyn Device<Self>, dst: &mut dyn Device<Self>, opts: &Options) -> Vec<Verdict>;
+    /// Suite 5 for this protocol.
+    fn faults(&self, src: &mut dyn Device<Self>, dst: &mut dyn Device<Self>) -> Vec<Verdict>;
+}
+
+impl ProtocolSuites for vfio_mig_model::v2::Fsm {
+    fn data(&self, src: &mut dyn Device<Self>, dst: &mut dyn Device<Self>, opts: &Options) -> Vec<Verdict> {
+        let mut out = Vec::new();
+        for &(r, w) in &opts.chunks {
+            for precopy in [false, true] {
+                out.extend(data::round_trip_v2(self, src, dst, r, w, precopy, None));
+            }
+        }
+        // The device itself returns fewer bytes than asked.
+        out.extend(data::round_trip_v2(self, src, dst, 4096, 4096, true, Some(3)));
+        out
+    }
+
+    fn faults(&self, src: &mut dyn Device<Self>, dst: &mut dyn Device<Self>) -> Vec<Verdict> {
+        let mut out = faults::failed_arcs_v2(self, src);
+        out.extend(faults::bad_streams_v2(self, src, dst));
+        out.extend(faults::dead_fds_v2(self, src));
+        out
+    }
+}
+
+impl ProtocolSuites for vfio_mig_model::v1::Region {
+    fn data(&self, src: &mut dyn Device<Self>, dst: &mut dyn Device<Self>, _opts: &Options) -> Vec<Verdict> {
+        let mut out = data::round_trip_v1(self, src, dst, false);
+        out.extend(data::round_trip_v1(self, src, dst, true));
+        out
+    }
+
+    fn faults(&self, src: &mut dyn Device<Self>, dst: &mut dyn Device<Self>) -> Vec<Verdict> {
+        let mut out = faults::failed_arcs_v1(self, src);
+        out.extend(faults::bad_streams_v1(self, dst));
+        out
+    }
+}
+
+/// Runs `suites` against the devices `factory` opens, judged by the model of
+/// the described device under `profile`.
+pub fn run_suites<T: ProtocolSuites>(
+    factory: &dyn crate::device::DeviceFactory<T>,
     profile: vfio_mig_model::Profile,
     opts: &Options,
     suites: &[SuiteId],
-) -> Vec<Verdict> {
-    use crate::target::Target;
+) -> Vec<Verdict>
+where
+    T::Op: 'static,
+    T::State: 'static,
+{
     let (mut src, mut dst) = match open_pair(factory) {
         Ok(p) => p,
         Err(v) => return vec![*v],
     };
-    let model = vfio_mig_model::v2::Fsm::model(&src.describe(), profile);
+    let model = T::model(&src.describe(), profile);
     let mut out = Vec::new();
     for suite in suites {
         match suite {
@@ -159,32 +211,21 @@ pub fn run_v2_suites(
             SuiteId::Explore => {
                 out.extend(explore::run(&model, src.as_mut(), opts.depth, opts.max_failures).0)
             }
-            SuiteId::Data => {
-                for &(r, w) in &opts.chunks {
-                    for precopy in [false, true] {
-                        out.extend(data::round_trip_v2(
-                            &model,
-                            src.as_mut(),
-                            dst.as_mut(),
-                            r,
-                            w,
-                            precopy,
-                            None,
-                        ));
-                    }
-                }
-                // The device itself returns fewer bytes than asked.
-                let (s, d) = (src.as_mut(), dst.as_mut());
-                out.extend(data::round_trip_v2(&model, s, d, 4096, 4096, true, Some(3)));
-            }
-            SuiteId::Faults => {
-                out.extend(faults::failed_arcs_v2(&model, src.as_mut()));
-                out.extend(faults::bad_streams_v2(&model, src.as_mut(), dst.as_mut()));
-                out.extend(faults::dead_fds_v2(&model, src.as_mut()));
-            }
+            SuiteId::Data => out.extend(model.data(src.as_mut(), dst.as_mut(), opts)),
+            SuiteId::Faults => out.extend(model.faults(src.as_mut(), dst.as_mut())),
         }
     }
     out
+}
+
+/// Runs `suites` of the v2 protocol against the devices `factory` opens.
+pub fn run_v2_suites(
+    factory: &dyn crate::device::DeviceFactory<vfio_mig_model::v2::Fsm>,
+    profile: vfio_mig_model::Profile,
+    opts: &Options,
+    suites: &[SuiteId],
+) -> Vec<Verdict> {
+    run_suites(factory, profile, opts, suites)
 }
 
 /// Runs `suites` of the v1 protocol against the devices `factory` opens.
@@ -194,32 +235,7 @@ pub fn run_v1_suites(
     opts: &Options,
     suites: &[SuiteId],
 ) -> Vec<Verdict> {
-    use crate::target::Target;
-    let (mut src, mut dst) = match open_pair(factory) {
-        Ok(p) => p,
-        Err(v) => return vec![*v],
-    };
-    let model = vfio_mig_model::v1::Region::model(&src.describe(), profile);
-    let mut out = Vec::new();
-    for suite in suites {
-        match suite {
-            SuiteId::Arcs => out.extend(arcs::run(&model, src.as_mut())),
-            SuiteId::Sequences => out.extend(sequences::run(&model, src.as_mut(), &opts.sequences)),
-            SuiteId::Explore => {
-                out.extend(explore::run(&model, src.as_mut(), opts.depth, opts.max_failures).0)
-            }
-            SuiteId::Data => {
-                for precopy in [false, true] {
-                    out.extend(data::round_trip_v1(&model, src.as_mut(), dst.as_mut(), precopy));
-                }
-            }
-            SuiteId::Faults => {
-                out.extend(faults::failed_arcs_v1(&model, src.as_mut()));
-                out.extend(faults::bad_streams_v1(&model, dst.as_mut()));
-            }
-        }
-    }
-    out
+    run_suites(factory, profile, opts, suites)
 }
 
 /// Every v2 suite.
