@@ -218,68 +218,82 @@ impl Fsm {
         out.insert(s.with_state(MigState::Error, None));
     }
 
+    /// The live session behind `fd` when it can carry this transfer;
+    /// otherwise answers the transfer: never returned or closed (EBADF from
+    /// the file layer), dead since its session ended (V2-FD-004), or the
+    /// wrong direction (V2-FD-005).
+    fn usable_fd(
+        &self,
+        s: &DevState,
+        fd: FdRef,
+        reading: bool,
+        out: &mut Allowed<Expect>,
+    ) -> Option<Session> {
+        let reqs: &'static [&'static str] = match self.fd_status(s, fd) {
+            FdStatus::Bad => {
+                out.push(
+                    Expect::Err(ErrnoSet::Exactly(Errno::EBADF)),
+                    Kind::Normal,
+                    &[V2_FD_004],
+                );
+                return None;
+            }
+            FdStatus::Dead => &[V2_FD_004],
+            FdStatus::Live(sess) => match (sess.io, reading) {
+                (SessionIo::Save { .. }, true) | (SessionIo::Resume { .. }, false) => return Some(sess),
+                _ => &[V2_FD_005],
+            },
+        };
+        out.governing.extend_from_slice(reqs);
+        out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, reqs);
+        None
+    }
+
     fn read_expectations(&self, s: &DevState, fd: FdRef, len: u32, out: &mut Allowed<Expect>) {
-        match self.fd_status(s, fd) {
-            FdStatus::Bad => out.push(
-                Expect::Err(ErrnoSet::Exactly(Errno::EBADF)),
+        let Some(sess) = self.usable_fd(s, fd, true, out) else {
+            return;
+        };
+        let SessionIo::Save { eof, .. } = sess.io else {
+            return;
+        };
+        let any = Expect::Bytes { min: 0, max: len };
+        if len == 0 {
+            out.governing.push(V2_STREAM_003);
+            out.push(any, Kind::Normal, &[V2_STREAM_003]);
+        } else if s.state.is_precopy() {
+            out.governing.extend_from_slice(&[V2_STREAM_003, V2_PRE_004]);
+            out.push(Expect::Bytes { min: 1, max: len }, Kind::Normal, &[V2_STREAM_003]);
+            out.push(
+                Expect::Err(ErrnoSet::Exactly(Errno::ENOMSG)),
                 Kind::Normal,
-                &[V2_FD_004],
-            ),
-            FdStatus::Dead => {
-                out.governing.push(V2_FD_004);
-                out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_FD_004]);
+                &[V2_PRE_004],
+            );
+            if self.profile.precopy_end == PrecopyEnd::EnomsgOrZero {
+                out.push(Expect::Bytes { min: 0, max: 0 }, Kind::Normal, &[V2_PRE_004]);
             }
-            FdStatus::Live(Session {
-                io: SessionIo::Resume { .. },
-                ..
-            }) => {
-                out.governing.push(V2_FD_005);
-                out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_FD_005]);
-            }
-            FdStatus::Live(Session {
-                io: SessionIo::Save { eof, .. },
-                ..
-            }) => {
-                let any = Expect::Bytes { min: 0, max: len };
-                if len == 0 {
-                    out.governing.push(V2_STREAM_003);
-                    out.push(any, Kind::Normal, &[V2_STREAM_003]);
-                } else if s.state.is_precopy() {
-                    out.governing.extend_from_slice(&[V2_STREAM_003, V2_PRE_004]);
-                    out.push(Expect::Bytes { min: 1, max: len }, Kind::Normal, &[V2_STREAM_003]);
-                    out.push(
-                        Expect::Err(ErrnoSet::Exactly(Errno::ENOMSG)),
-                        Kind::Normal,
-                        &[V2_PRE_004],
-                    );
-                    if self.profile.precopy_end == PrecopyEnd::EnomsgOrZero {
-                        out.push(Expect::Bytes { min: 0, max: 0 }, Kind::Normal, &[V2_PRE_004]);
-                    }
-                    out.push(
-                        Expect::Err(ErrnoSet::AnyBut(Errno::ENOMSG)),
-                        Kind::Fault,
-                        &[V2_STREAM_003],
-                    );
-                } else if eof {
-                    out.governing.push(V2_STREAM_002);
-                    out.push(Expect::Bytes { min: 0, max: 0 }, Kind::Normal, &[V2_STREAM_002]);
-                    out.push(Expect::Bytes { min: 1, max: len }, Kind::Warn, &[V2_STREAM_002]);
-                    out.push(
-                        Expect::Err(ErrnoSet::AnyBut(Errno::ENOMSG)),
-                        Kind::Fault,
-                        &[V2_STREAM_001],
-                    );
-                } else {
-                    out.governing
-                        .extend_from_slice(&[V2_STREAM_001, V2_STREAM_003, V2_PRE_004]);
-                    out.push(any, Kind::Normal, &[V2_STREAM_001, V2_STREAM_003]);
-                    out.push(
-                        Expect::Err(ErrnoSet::AnyBut(Errno::ENOMSG)),
-                        Kind::Fault,
-                        &[V2_STREAM_001],
-                    );
-                }
-            }
+            out.push(
+                Expect::Err(ErrnoSet::AnyBut(Errno::ENOMSG)),
+                Kind::Fault,
+                &[V2_STREAM_003],
+            );
+        } else if eof {
+            out.governing.push(V2_STREAM_002);
+            out.push(Expect::Bytes { min: 0, max: 0 }, Kind::Normal, &[V2_STREAM_002]);
+            out.push(Expect::Bytes { min: 1, max: len }, Kind::Warn, &[V2_STREAM_002]);
+            out.push(
+                Expect::Err(ErrnoSet::AnyBut(Errno::ENOMSG)),
+                Kind::Fault,
+                &[V2_STREAM_001],
+            );
+        } else {
+            out.governing
+                .extend_from_slice(&[V2_STREAM_001, V2_STREAM_003, V2_PRE_004]);
+            out.push(any, Kind::Normal, &[V2_STREAM_001, V2_STREAM_003]);
+            out.push(
+                Expect::Err(ErrnoSet::AnyBut(Errno::ENOMSG)),
+                Kind::Fault,
+                &[V2_STREAM_001],
+            );
         }
     }
 
@@ -291,38 +305,21 @@ impl Fsm {
         data: DataTag,
         out: &mut Allowed<Expect>,
     ) {
-        match self.fd_status(s, fd) {
-            FdStatus::Bad => out.push(
-                Expect::Err(ErrnoSet::Exactly(Errno::EBADF)),
-                Kind::Normal,
-                &[V2_FD_004],
-            ),
-            FdStatus::Dead => {
-                out.governing.push(V2_FD_004);
-                out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_FD_004]);
-            }
-            FdStatus::Live(Session {
-                io: SessionIo::Save { .. },
-                ..
-            }) => {
-                out.governing.push(V2_FD_005);
-                out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_FD_005]);
-            }
-            FdStatus::Live(sess) => {
-                out.governing.push(V2_STREAM_004);
-                if len == 0 {
-                    out.push(Expect::Bytes { min: 0, max: 0 }, Kind::Normal, &[V2_STREAM_004]);
-                } else if continues(&sess, data) {
-                    out.push(Expect::Bytes { min: 1, max: len }, Kind::Normal, &[V2_STREAM_004]);
-                    out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_STREAM_004]);
-                } else {
-                    // Not the next bytes of one stream: the device may take
-                    // them (and must refuse the resume later) or refuse now.
-                    out.governing.push(V2_STREAM_006);
-                    out.push(Expect::Bytes { min: 0, max: len }, Kind::Normal, &[V2_STREAM_006]);
-                    out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_STREAM_006]);
-                }
-            }
+        let Some(sess) = self.usable_fd(s, fd, false, out) else {
+            return;
+        };
+        out.governing.push(V2_STREAM_004);
+        if len == 0 {
+            out.push(Expect::Bytes { min: 0, max: 0 }, Kind::Normal, &[V2_STREAM_004]);
+        } else if continues(&sess, data) {
+            out.push(Expect::Bytes { min: 1, max: len }, Kind::Normal, &[V2_STREAM_004]);
+            out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_STREAM_004]);
+        } else {
+            // Not the next bytes of one stream: the device may take
+            // them (and must refuse the resume later) or refuse now.
+            out.governing.push(V2_STREAM_006);
+            out.push(Expect::Bytes { min: 0, max: len }, Kind::Normal, &[V2_STREAM_006]);
+            out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_STREAM_006]);
         }
     }
 
