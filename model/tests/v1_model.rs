@@ -558,3 +558,21 @@ fn loop_errors_end_the_loop() {
     strict.choose("DEC-004", "any-error-fatal").unwrap();
     assert!(!strict.is_retryable(Errno::EAGAIN));
 }
+
+#[test]
+fn a_region_without_a_data_section_offers_no_offset() {
+    covers!("V1-LAYOUT-004");
+    // Found by the model fuzz target: a 32-byte region left the model
+    // allowing only an empty range of offsets.
+    let m = Region::new(Profile::defaults(ProtocolKind::V1), 32);
+    let s = [
+        (set(StopCopy), Outcome::Ok),
+        (Op::Read(Field::PendingBytes), Outcome::Value(8)),
+    ];
+    let mut steps = s.to_vec();
+    steps.push((Op::Read(Field::DataOffset), Outcome::Err(Errno::EINVAL)));
+    run(&m, &steps);
+    steps.pop();
+    steps.push((Op::Read(Field::DataOffset), Outcome::Value(32)));
+    assert!(judge(&m, &steps).unwrap_err().contains(&"V1-LAYOUT-004"));
+}

@@ -320,6 +320,12 @@ impl Region {
                     &[V1_SAVE_010],
                 );
             }
+            Field::DataOffset if (saving || resuming) && data_end <= HEADER_SIZE => {
+                // A region with no room after the header has no data section:
+                // no offset can be valid.
+                out.governing.push(V1_LAYOUT_004);
+                out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V1_LAYOUT_004]);
+            }
             Field::DataOffset if saving || resuming => {
                 let staged = if saving {
                     match s.save {
