@@ -1,0 +1,293 @@
+//! The bodies of the fuzz targets. `fuzz/` (cargo-fuzz, outside the
+//! workspace) calls them from libFuzzer; `tests/replay.rs` calls them on every
+//! committed corpus and regression file under stable `cargo test`.
+//!
+//! Each body panics only when it finds a bug: a property of the model broken,
+//! a correct device judged wrong, a refused stream partly applied.
+#![forbid(unsafe_code)]
+
+use arbitrary::{Result, Unstructured};
+use vfio_mig_conformance::check::Checker;
+use vfio_mig_conformance::device::{Device, Io};
+use vfio_mig_conformance::mock::{MockConfig, MockV2};
+use vfio_mig_model::v1::{self, ChunkTag, Field, Region, V1State};
+use vfio_mig_model::v2::{self, DataTag, FdRef, Fsm, MigState, MigrationFlags};
+use vfio_mig_model::{Expectation, Profile, Protocol, ProtocolKind, DECISIONS};
+
+/// The names of the targets, as directories under `fuzz/corpus/`.
+pub const TARGETS: [&str; 4] = ["model", "differential", "resume_stream", "spec_loader"];
+
+/// Runs the body of target `name` on `data`.
+pub fn run(name: &str, data: &[u8]) {
+    match name {
+        "model" => model(data),
+        "differential" => differential(data),
+        "resume_stream" => resume_stream(data),
+        "spec_loader" => spec_loader(data),
+        other => panic!("no fuzz target {other}"),
+    }
+}
+
+fn flags(u: &mut Unstructured) -> Result<MigrationFlags> {
+    Ok(*u.choose(&MigrationFlags::accepted())?)
+}
+
+fn profile(u: &mut Unstructured, kind: ProtocolKind) -> Result<Profile> {
+    let mut p = Profile::defaults(kind);
+    for _ in 0..u.int_in_range(0..=3)? {
+        let d = u.choose(DECISIONS)?;
+        let option = u.choose(d.options)?;
+        // Fixed decisions refuse their other options: that is fine here.
+        let _ = p.choose(d.id, option);
+    }
+    Ok(p)
+}
+
+fn v2_op(u: &mut Unstructured) -> Result<v2::Op> {
+    let fd = FdRef(u.int_in_range(0..=3)?);
+    let len = u.int_in_range(0..=9000)?;
+    Ok(match u.int_in_range(0..=9)? {
+        0 | 1 => v2::Op::Set(*u.choose(&MigState::ALL)?),
+        2 => v2::Op::SetRaw(u.arbitrary()?),
+        3 => v2::Op::Get,
+        4 => v2::Op::Read { fd, len },
+        5 => {
+            let data = if u.arbitrary()? {
+                DataTag::Garbage
+            } else {
+                DataTag::Stream {
+                    offset: u.int_in_range(0..=4096)?,
+                    total: u.arbitrary()?,
+                }
+            };
+            v2::Op::Write { fd, len, data }
+        }
+        6 => v2::Op::PrecopyInfo { fd },
+        7 => v2::Op::DataSize,
+        8 => v2::Op::Close { fd },
+        _ => v2::Op::Reset,
+    })
+}
+
+fn v1_op(u: &mut Unstructured) -> Result<v1::Op> {
+    let field = *u.choose(&Field::ALL)?;
+    Ok(match u.int_in_range(0..=6)? {
+        0 | 1 => v1::Op::Write(Field::DeviceState, u64::from(u.arbitrary::<u32>()?)),
+        2 => v1::Op::Read(field),
+        3 => v1::Op::Write(field, u.arbitrary()?),
+        4 => v1::Op::ReadData {
+            offset: u.int_in_range(0..=8192)?,
+            len: u.int_in_range(0..=4096)?,
+        },
+        5 => v1::Op::WriteData {
+            offset: u.int_in_range(0..=8192)?,
+            len: u.int_in_range(0..=4096)?,
+            data: ChunkTag::Stream {
+                offset: u.int_in_range(0..=8192)?,
+                total: u.arbitrary()?,
+                whole: u.arbitrary()?,
+            },
+        },
+        _ => v1::Op::Reset,
+    })
+}
+
+/// Drives `m` with operations from `op`, answering with allowed outcomes (or
+/// arbitrary ones); checks that allowed outcomes are always followed and the
+/// belief never holds a state `ok` rejects.
+fn drive<P: Protocol>(
+    m: &P,
+    u: &mut Unstructured,
+    op: impl Fn(&mut Unstructured) -> Result<P::Op>,
+    arbitrary_outcome: impl Fn(&mut Unstructured) -> Result<P::Outcome>,
+    ok: impl Fn(&P::State) -> bool,
+) -> Result<()> {
+    let mut belief = m.start();
+    for _ in 0..64 {
+        if u.is_empty() {
+            break;
+        }
+        let op = op(u)?;
+        let allowed = m.allowed(&belief, &op);
+        assert!(!allowed.items.is_empty(), "no outcome allowed for {op}");
+        let observed = if u.arbitrary()? {
+            let a = u.choose(&allowed.items)?;
+            let o = a.expect.example(u.arbitrary()?);
+            assert!(
+                a.expect.matches(&o),
+                "{} does not match its own example {o}",
+                a.expect
+            );
+            o
+        } else {
+            arbitrary_outcome(u)?
+        };
+        match m.advance(&belief, &op, &observed) {
+            Ok((next, _)) => {
+                assert!(!next.is_empty(), "{op} -> {observed}: empty belief");
+                for s in next.iter() {
+                    assert!(ok(s), "{op} -> {observed}: unreachable state {s:?}");
+                }
+                belief = next;
+            }
+            Err(v) => assert!(
+                !allowed.items.iter().any(|a| a.expect.matches(&observed)),
+                "an allowed outcome was judged a violation: {v}"
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn v2_outcome(u: &mut Unstructured) -> Result<v2::Outcome> {
+    Ok(match u.int_in_range(0..=6)? {
+        0 => v2::Outcome::SetOk { fd: u.arbitrary()? },
+        1 => v2::Outcome::State(u.int_in_range(0..=9)?),
+        2 => v2::Outcome::Bytes(u.int_in_range(0..=9000)?),
+        3 => v2::Outcome::Precopy {
+            initial_bytes: u.arbitrary()?,
+            dirty_bytes: u.arbitrary()?,
+        },
+        4 => v2::Outcome::Size(u.arbitrary()?),
+        5 => v2::Outcome::Done,
+        _ => v2::Outcome::Err(vfio_mig_model::Errno(u.int_in_range(1..=133)?)),
+    })
+}
+
+fn v1_outcome(u: &mut Unstructured) -> Result<v1::Outcome> {
+    Ok(match u.int_in_range(0..=3)? {
+        0 => v1::Outcome::Ok,
+        1 => v1::Outcome::Value(u.arbitrary()?),
+        2 => v1::Outcome::Bytes(u.arbitrary()?),
+        _ => v1::Outcome::Err(vfio_mig_model::Errno(u.int_in_range(1..=133)?)),
+    })
+}
+
+/// Target 1: the model alone, v1 and v2, every profile: no panic, allowed
+/// outcomes always followed, no unreachable state.
+pub fn model(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let _ = (|| -> Result<()> {
+        if u.arbitrary()? {
+            let f = flags(&mut u)?;
+            let m = Fsm::new(f, profile(&mut u, ProtocolKind::V2)?, u.arbitrary()?);
+            drive(&m, &mut u, v2_op, v2_outcome, |s| {
+                f.supports(s.state)
+                    && s.session
+                        .is_none_or(|_| s.state.is_saving() || s.state == MigState::Resuming)
+            })
+        } else {
+            let m = Region::new(profile(&mut u, ProtocolKind::V1)?, u.int_in_range(32..=65536)?);
+            drive(&m, &mut u, v1_op, v1_outcome, |s| {
+                s.state.is_reachable() && !matches!(s.state, V1State::Invalid101 | V1State::Invalid111)
+            })
+        }
+    })();
+}
+
+/// Target 2: the same operations on the correct mock and on the model; every
+/// outcome of the mock must be allowed.
+pub fn differential(data: &[u8]) {
+    let mut u = Unstructured::new(data);
+    let _ = (|| -> Result<()> {
+        let f = flags(&mut u)?;
+        let mut config = MockConfig::v2(f);
+        config.state_len = u.int_in_range(0..=512)?;
+        config.precopy_initial = u.int_in_range(0..=256)?;
+        config.max_read = u.int_in_range(1..=4096)?;
+        let mut dev = MockV2::new(config, 0);
+        let model = Fsm::new(f, Profile::defaults(ProtocolKind::V2), true);
+        let mut c = Checker::new(&model, &mut dev as &mut dyn Device<Fsm>);
+        for _ in 0..64 {
+            if u.is_empty() {
+                break;
+            }
+            let op = v2_op(&mut u)?;
+            let mut io = Io::default();
+            if let v2::Op::Write { len, .. } = op {
+                io.write = vec![0x5a; len as usize];
+            }
+            if let Err(f) = c.step_io(op, &mut io) {
+                panic!(
+                    "the correct mock was judged wrong: {f}\n{}",
+                    c.trace_lines().join("\n")
+                );
+            }
+        }
+        Ok(())
+    })();
+}
+
+/// Target 3: arbitrary bytes into RESUMING, in arbitrary pieces: a clear
+/// answer, never a panic, and a refused stream changes nothing.
+pub fn resume_stream(data: &[u8]) {
+    let mut config = MockConfig::v2(MigrationFlags::accepted()[0]);
+    config.state_len = 16;
+    let mut dev = MockV2::new(config, 1);
+    let mut io = Io::default();
+    assert_eq!(
+        dev.exec(&v2::Op::Set(MigState::Resuming), &mut io),
+        v2::Outcome::SetOk { fd: true }
+    );
+    let before = dev.fingerprint();
+    let mut u = Unstructured::new(data);
+    let mut rest = data;
+    while !rest.is_empty() {
+        let n = u
+            .int_in_range(1..=rest.len())
+            .unwrap_or(rest.len())
+            .min(rest.len());
+        let (piece, tail) = rest.split_at(n);
+        let mut io = Io {
+            write: piece.to_vec(),
+            read: Vec::new(),
+        };
+        let op = v2::Op::Write {
+            fd: FdRef(0),
+            len: n as u32,
+            data: DataTag::Garbage,
+        };
+        assert!(matches!(
+            dev.exec(&op, &mut io),
+            v2::Outcome::Bytes(_) | v2::Outcome::Err(_)
+        ));
+        rest = tail;
+    }
+    match dev.exec(&v2::Op::Set(MigState::Stop), &mut Io::default()) {
+        v2::Outcome::SetOk { fd: false } => {
+            // Accepted: it must have been a whole stream; the device runs on.
+            assert_eq!(
+                dev.exec(&v2::Op::Set(MigState::Running), &mut Io::default()),
+                v2::Outcome::SetOk { fd: false }
+            );
+        }
+        v2::Outcome::Err(_) => {
+            assert_eq!(dev.fingerprint(), before, "a refused stream was partly applied");
+            assert_eq!(
+                dev.exec(&v2::Op::Get, &mut Io::default()),
+                v2::Outcome::State(MigState::Resuming.number())
+            );
+        }
+        other => panic!("RESUMING -> STOP answered {other}"),
+    }
+}
+
+/// Target 4: the catalogue loader fed arbitrary YAML (the built-in files with
+/// arbitrary bytes spliced in, or raw input): a catalogue or an error, never a
+/// panic.
+pub fn spec_loader(data: &[u8]) {
+    let [(_, v1), (_, v2), (_, dec)] = vfio_mig_spec::BUILTIN_SOURCES;
+    let mut files = [v1.to_owned(), v2.to_owned(), dec.to_owned()];
+    if let Some((&which, rest)) = data.split_first() {
+        let text = String::from_utf8_lossy(rest);
+        let f = &mut files[(which % 3) as usize];
+        if which < 128 {
+            *f = text.into_owned();
+        } else {
+            let at = (which as usize * 97) % f.len().max(1);
+            let at = (0..=at).rev().find(|i| f.is_char_boundary(*i)).unwrap_or(0);
+            f.insert_str(at, &text);
+        }
+    }
+    let _ = vfio_mig_spec::Catalogue::from_sources(&files[0], &files[1], &files[2]);
+}
