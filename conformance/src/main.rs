@@ -55,6 +55,13 @@ struct RunArgs {
     /// The protocol (the mock speaks both; real devices speak v2).
     #[arg(long, value_enum, default_value = "v2")]
     protocol: ProtocolArg,
+    /// vfio: the source device (mdev UUID or /dev/vfio/devices/vfioN);
+    /// vfio-user: the source server's socket. Defaults to the environment.
+    #[arg(long)]
+    device: Option<String>,
+    /// The destination instance for round trips, like --device.
+    #[arg(long)]
+    device2: Option<String>,
     /// Mock: migration flags as bits (1, 3, 5 or 7).
     #[arg(long, default_value_t = 7)]
     flags: u64,
@@ -294,16 +301,16 @@ fn run(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
             let verdicts = with_progress(|p| runner::mock_run(kind, config, &opts, p));
             (name, (kind == ProtocolKind::V2).then_some(flags), verdicts)
         }
-        AdapterKind::Vfio => run_adapter_vfio(&opts, profile)?,
-        AdapterKind::VfioUser => run_adapter_vfio_user(&opts, profile)?,
+        AdapterKind::Vfio => run_adapter_vfio(args, &opts, profile)?,
+        AdapterKind::VfioUser => run_adapter_vfio_user(args, &opts, profile)?,
     };
     if let Some(setup) = verdicts.iter().find(|v| v.suite == "setup") {
-        let what = if setup.status == Status::Skip {
-            "not configured"
+        let hint = if setup.status == Status::Skip {
+            "; or name it with --device and --device2"
         } else {
-            "unusable"
+            ""
         };
-        return Err(format!("the device is {what}: {}", setup.detail));
+        return Err(format!("{}{hint}", setup.detail));
     }
     let mut report = Report::build(catalogue, protocol, &device, flags, &verdicts);
     if args.no_timings {
@@ -361,8 +368,11 @@ fn write_reports(report: &Report, dir: &std::path::Path) -> Result<(), String> {
 type Run = (String, Option<MigrationFlags>, Vec<Verdict>);
 
 #[cfg(feature = "adapter-vfio")]
-fn run_adapter_vfio(opts: &Options, profile: Profile) -> Result<Run, String> {
-    let factory = vfio_mig_conformance::adapters::vfio::Factory::from_env();
+fn run_adapter_vfio(args: &RunArgs, opts: &Options, profile: Profile) -> Result<Run, String> {
+    let factory = vfio_mig_conformance::adapters::vfio::Factory::with_devices(
+        args.device.clone(),
+        args.device2.clone(),
+    );
     let verdicts = with_progress(|p| {
         runner::run_suites(
             &mut |s| vfio_mig_conformance::suites::run_v2_suites(&factory, profile, opts, &[s]),
@@ -373,13 +383,16 @@ fn run_adapter_vfio(opts: &Options, profile: Profile) -> Result<Run, String> {
 }
 
 #[cfg(not(feature = "adapter-vfio"))]
-fn run_adapter_vfio(_: &Options, _: Profile) -> Result<Run, String> {
+fn run_adapter_vfio(_: &RunArgs, _: &Options, _: Profile) -> Result<Run, String> {
     Err("this build has no VFIO adapter: rebuild with --features adapter-vfio".to_owned())
 }
 
 #[cfg(feature = "adapter-vfio-user")]
-fn run_adapter_vfio_user(opts: &Options, profile: Profile) -> Result<Run, String> {
-    let factory = vfio_mig_conformance::adapters::vfio_user::Factory::from_env();
+fn run_adapter_vfio_user(args: &RunArgs, opts: &Options, profile: Profile) -> Result<Run, String> {
+    let factory = vfio_mig_conformance::adapters::vfio_user::Factory::with_devices(
+        args.device.clone(),
+        args.device2.clone(),
+    );
     let verdicts = with_progress(|p| {
         runner::run_suites(
             &mut |s| vfio_mig_conformance::suites::run_v2_suites(&factory, profile, opts, &[s]),
@@ -390,6 +403,6 @@ fn run_adapter_vfio_user(opts: &Options, profile: Profile) -> Result<Run, String
 }
 
 #[cfg(not(feature = "adapter-vfio-user"))]
-fn run_adapter_vfio_user(_: &Options, _: Profile) -> Result<Run, String> {
+fn run_adapter_vfio_user(_: &RunArgs, _: &Options, _: Profile) -> Result<Run, String> {
     Err("this build has no vfio-user adapter: rebuild with --features adapter-vfio-user".to_owned())
 }

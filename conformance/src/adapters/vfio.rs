@@ -5,25 +5,44 @@
 //! same device type). The ioctl layer is not in this version yet: a named
 //! device is reported unusable, so a run fails loudly instead of passing.
 
+use super::Named;
 use crate::device::{Device, DeviceError, DeviceFactory};
 use vfio_mig_model::v2::Fsm;
 
-/// Opens VFIO devices named by the environment.
+/// The environment variables naming the source and destination.
+pub const VARS: [&str; 2] = ["VFIO_MIG_DEVICE", "VFIO_MIG_DEVICE2"];
+
+/// Opens VFIO devices: named by the runner's options or by [`VARS`].
 #[derive(Debug, Default, Clone)]
-pub struct Factory;
+pub struct Factory {
+    named: Named,
+}
 
 impl Factory {
-    /// The factory; configuration is read when a device is opened.
+    /// Names from the environment.
     pub fn from_env() -> Self {
-        Factory
+        Factory {
+            named: Named::from_env(VARS),
+        }
+    }
+
+    /// Names given explicitly (the runner's `--device` and `--device2`),
+    /// falling back to the environment for the ones not given.
+    pub fn with_devices(source: Option<String>, destination: Option<String>) -> Self {
+        let env = Named::from_env(VARS);
+        let [a, b] = env.devices;
+        Factory {
+            named: Named::new(source.or(a), destination.or(b)),
+        }
     }
 }
 
 impl DeviceFactory<Fsm> for Factory {
     fn open(&self, index: usize) -> Result<Box<dyn Device<Fsm>>, DeviceError> {
         super::not_yet(
+            &self.named,
             index,
-            ["VFIO_MIG_DEVICE", "VFIO_MIG_DEVICE2"],
+            VARS,
             "a VFIO device (an mdev UUID or /dev/vfio/devices/vfioN)",
             "VFIO fd",
         )
