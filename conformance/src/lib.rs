@@ -19,4 +19,5 @@ pub mod report;
 pub mod runner;
 pub mod suites;
 pub mod target;
+pub mod uapi_drift;
 pub mod verdict;

@@ -100,6 +100,15 @@ enum Command {
     Run(Box<RunArgs>),
     /// List the mock's deliberately broken variants.
     Mutants,
+    /// Compare a kernel's migration uAPI with the model (the drift gate).
+    UapiCheck {
+        /// The kernel's include/uapi/linux/vfio.h.
+        #[arg(long)]
+        header: PathBuf,
+        /// The kernel's drivers/vfio/vfio_main.c.
+        #[arg(long)]
+        main: PathBuf,
+    },
     /// Print the catalogue summary and the derived transition tables.
     Spec {
         /// Also list every combination path in full.
@@ -128,6 +137,13 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Run(args) => match run(&catalogue, &args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::UapiCheck { header, main } => match uapi_check(&header, &main) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -405,4 +421,28 @@ fn run_adapter_vfio_user(args: &RunArgs, opts: &Options, profile: Profile) -> Re
 #[cfg(not(feature = "adapter-vfio-user"))]
 fn run_adapter_vfio_user(_: &RunArgs, _: &Options, _: Profile) -> Result<Run, String> {
     Err("this build has no vfio-user adapter: rebuild with --features adapter-vfio-user".to_owned())
+}
+
+fn uapi_check(header: &std::path::Path, main: &std::path::Path) -> Result<ExitCode, String> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))
+    };
+    let facts = vfio_mig_conformance::uapi_drift::KernelFacts::parse(&read(header)?, &read(main)?)?;
+    let c = facts.compare();
+    if c.drifts.is_empty() {
+        println!(
+            "the kernel's migration uAPI matches the model: {} facts compared",
+            c.compared
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "the kernel's migration uAPI differs from the model in {} of {} facts:",
+        c.drifts.len(),
+        c.compared
+    );
+    for d in &c.drifts {
+        println!("  {d}");
+    }
+    Ok(ExitCode::from(1))
 }

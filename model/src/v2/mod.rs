@@ -9,4 +9,4 @@ mod state;
 pub use arcs::{DirectArc, Path, PathTable, DIRECT_ARCS};
 pub use fsm::{DevState, Fsm, Session, SessionIo};
 pub use ops::{DataTag, Expect, FdRef, Op, Outcome};
-pub use state::{FlagsError, MigState, MigrationFlags};
+pub use state::{uapi, FlagsError, MigState, MigrationFlags};

@@ -213,3 +213,30 @@ impl fmt::Display for MigrationFlags {
         f.write_str(&parts.join("+"))
     }
 }
+
+/// Numbers of the v2 uAPI beyond states and flags (include/uapi/linux/vfio.h,
+/// Linux 6.12): feature indices, feature access bits, ioctl numbers.
+pub mod uapi {
+    /// `VFIO_TYPE`, the ioctl type of every VFIO ioctl.
+    pub const VFIO_TYPE: u8 = b';';
+    /// `VFIO_BASE`, the first VFIO ioctl number.
+    pub const VFIO_BASE: u32 = 100;
+    /// `VFIO_DEVICE_RESET` is `_IO(VFIO_TYPE, VFIO_BASE + 11)`.
+    pub const DEVICE_RESET_NR: u32 = 11;
+    /// `VFIO_DEVICE_FEATURE` is `_IO(VFIO_TYPE, VFIO_BASE + 17)`.
+    pub const DEVICE_FEATURE_NR: u32 = 17;
+    /// `VFIO_MIG_GET_PRECOPY_INFO` is `_IO(VFIO_TYPE, VFIO_BASE + 21)`.
+    pub const MIG_GET_PRECOPY_INFO_NR: u32 = 21;
+    /// `VFIO_DEVICE_FEATURE_GET`.
+    pub const FEATURE_GET: u32 = 1 << 16;
+    /// `VFIO_DEVICE_FEATURE_SET`.
+    pub const FEATURE_SET: u32 = 1 << 17;
+    /// `VFIO_DEVICE_FEATURE_PROBE`.
+    pub const FEATURE_PROBE: u32 = 1 << 18;
+    /// `VFIO_DEVICE_FEATURE_MIGRATION`.
+    pub const FEATURE_MIGRATION: u32 = 1;
+    /// `VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE`.
+    pub const FEATURE_MIG_DEVICE_STATE: u32 = 2;
+    /// `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`.
+    pub const FEATURE_MIG_DATA_SIZE: u32 = 9;
+}
