@@ -202,10 +202,17 @@ pub fn differential(data: &[u8]) {
             if u.is_empty() {
                 break;
             }
-            let op = v2_op(&mut u)?;
+            let mut op = v2_op(&mut u)?;
             let mut io = Io::default();
-            if let v2::Op::Write { len, .. } = op {
+            if let v2::Op::Write { fd, len, .. } = op {
+                // The filler bytes are no saved stream; saying otherwise
+                // would make the model expect the mock to accept them.
                 io.write = vec![0x5a; len as usize];
+                op = v2::Op::Write {
+                    fd,
+                    len,
+                    data: DataTag::Garbage,
+                };
             }
             if let Err(f) = c.step_io(op, &mut io) {
                 panic!(
