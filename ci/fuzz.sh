@@ -25,7 +25,7 @@ for t in $targets; do
   mkdir -p "corpus/$t"
   # New inputs go to a scratch corpus; the committed corpus stays small.
   scratch="$(mktemp -d)"
-  if cargo fuzz run -s none "$t" "$scratch" "corpus/$t" -- -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1; then
+  if cargo fuzz run -s none "$t" "$scratch" "corpus/$t" -- -max_total_time="$secs" -seed=1 -print_final_stats=1 >"$log" 2>&1; then
     result="no crash"
   else
     result="CRASH (see fuzz/artifacts/$t)"
