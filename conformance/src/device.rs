@@ -38,7 +38,8 @@ pub struct Io {
     pub read: Vec<u8>,
 }
 
-/// A failure to inject (the adapter cannot make the device fail this way).
+/// A failure the harness asks the adapter to cause (an adapter that cannot
+/// cause it answers false from [`Device::inject`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// The next SET whose first step leaves `from` fails; the device stays

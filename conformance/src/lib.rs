@@ -1,8 +1,9 @@
 //! Conformance suites and adapters for VFIO device migration.
 //!
-//! Adapters implement [`device::Device`]; the suites (being built) run the
+//! Adapters implement [`device::Device`]; the suites ([`suites`]) run the
 //! same operations on a device and on the reference model and report every
-//! outcome the model does not allow, with the requirement it breaks.
+//! outcome the model does not allow, with the requirement it breaks; the
+//! [`report`] module turns their verdicts into per-requirement results.
 #![forbid(unsafe_code)]
 
 pub use vfio_mig_model::ProtocolKind;
