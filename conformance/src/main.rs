@@ -383,9 +383,16 @@ fn write_reports(report: &Report, dir: &std::path::Path) -> Result<(), String> {
 
 type Run = (String, Option<MigrationFlags>, Vec<Verdict>);
 
-#[cfg(feature = "adapter-vfio")]
-fn run_adapter_vfio(args: &RunArgs, opts: &Options, profile: Profile) -> Result<Run, String> {
-    let factory = vfio_mig_conformance::adapters::vfio::Factory::with_devices(
+/// Every suite against a real adapter's devices.
+#[cfg(any(feature = "adapter-vfio", feature = "adapter-vfio-user"))]
+fn run_real(
+    kind: vfio_mig_conformance::adapters::Kind,
+    args: &RunArgs,
+    opts: &Options,
+    profile: Profile,
+) -> Result<Run, String> {
+    let factory = vfio_mig_conformance::adapters::Factory::with_devices(
+        kind,
         args.device.clone(),
         args.device2.clone(),
     );
@@ -395,7 +402,12 @@ fn run_adapter_vfio(args: &RunArgs, opts: &Options, profile: Profile) -> Result<
             p,
         )
     });
-    Ok(("vfio".to_owned(), None, verdicts))
+    Ok((kind.name.to_owned(), None, verdicts))
+}
+
+#[cfg(feature = "adapter-vfio")]
+fn run_adapter_vfio(args: &RunArgs, opts: &Options, profile: Profile) -> Result<Run, String> {
+    run_real(vfio_mig_conformance::adapters::VFIO, args, opts, profile)
 }
 
 #[cfg(not(feature = "adapter-vfio"))]
@@ -405,17 +417,7 @@ fn run_adapter_vfio(_: &RunArgs, _: &Options, _: Profile) -> Result<Run, String>
 
 #[cfg(feature = "adapter-vfio-user")]
 fn run_adapter_vfio_user(args: &RunArgs, opts: &Options, profile: Profile) -> Result<Run, String> {
-    let factory = vfio_mig_conformance::adapters::vfio_user::Factory::with_devices(
-        args.device.clone(),
-        args.device2.clone(),
-    );
-    let verdicts = with_progress(|p| {
-        runner::run_suites(
-            &mut |s| vfio_mig_conformance::suites::run_v2_suites(&factory, profile, opts, &[s]),
-            p,
-        )
-    });
-    Ok(("vfio-user".to_owned(), None, verdicts))
+    run_real(vfio_mig_conformance::adapters::VFIO_USER, args, opts, profile)
 }
 
 #[cfg(not(feature = "adapter-vfio-user"))]

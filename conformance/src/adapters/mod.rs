@@ -1,13 +1,27 @@
 //! Adapters for real implementations, each behind its cargo feature.
 //!
-//! Each reads its configuration from the environment (the runner's options
-//! set the same variables). Unconfigured, it reports `NotConfigured` so every
+//! Each is pointed at its devices by the runner's `--device`/`--device2` or
+//! by environment variables. Unconfigured, it reports `NotConfigured` so every
 //! test shows as ignored with the reason.
 
+/// A real VFIO device fd, driven through the v2 migration ioctls: instance 0
+/// and 1 are named by `VFIO_MIG_DEVICE` and `VFIO_MIG_DEVICE2` (two instances
+/// of the same device type, for round trips).
 #[cfg(feature = "adapter-vfio")]
-pub mod vfio;
+pub const VFIO: Kind = Kind {
+    name: "VFIO fd",
+    vars: ["VFIO_MIG_DEVICE", "VFIO_MIG_DEVICE2"],
+    what: "a VFIO device (an mdev UUID or /dev/vfio/devices/vfioN)",
+};
+
+/// A vfio-user device server: the source and destination servers' sockets are
+/// named by `VFIO_MIG_SOCKET` and `VFIO_MIG_SOCKET2`.
 #[cfg(feature = "adapter-vfio-user")]
-pub mod vfio_user;
+pub const VFIO_USER: Kind = Kind {
+    name: "vfio-user",
+    vars: ["VFIO_MIG_SOCKET", "VFIO_MIG_SOCKET2"],
+    what: "the UNIX socket of a vfio-user server",
+};
 
 use crate::device::DeviceError;
 
@@ -44,20 +58,57 @@ impl Named {
     }
 }
 
-/// Opens instance `index` for an adapter whose device code is not in this
-/// version: unconfigured it is `NotConfigured`, named it is `Unusable`, so a
+/// What an adapter is called and how its devices are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind {
+    /// The adapter's name in messages.
+    pub name: &'static str,
+    /// The environment variables naming the source and the destination.
+    pub vars: [&'static str; 2],
+    /// What a name designates, for the "set VAR to ..." message.
+    pub what: &'static str,
+}
+
+/// Opens the devices of one adapter, named by the runner's options or the
+/// environment. The device code of the real adapters is not in this version:
+/// unconfigured it answers `NotConfigured`, named it answers `Unusable`, so a
 /// run never passes without a device.
-#[cfg(any(feature = "adapter-vfio", feature = "adapter-vfio-user"))]
-pub(crate) fn not_yet<P: vfio_mig_model::Protocol>(
-    named: &Named,
-    index: usize,
-    vars: [&str; 2],
-    what: &str,
-    adapter: &str,
-) -> Result<Box<dyn crate::device::Device<P>>, DeviceError> {
-    let var = vars[index.min(1)];
-    let device = named.get(index, var, what)?;
-    Err(DeviceError::Unusable(format!(
-        "{device}: the {adapter} adapter cannot drive devices in this version"
-    )))
+#[derive(Debug, Clone)]
+pub struct Factory {
+    kind: Kind,
+    named: Named,
+}
+
+impl Factory {
+    /// Names from the environment.
+    pub fn from_env(kind: Kind) -> Self {
+        Factory {
+            kind,
+            named: Named::from_env(kind.vars),
+        }
+    }
+
+    /// Names given explicitly (the runner's `--device` and `--device2`),
+    /// falling back to the environment for the ones not given.
+    pub fn with_devices(kind: Kind, source: Option<String>, destination: Option<String>) -> Self {
+        let [a, b] = Named::from_env(kind.vars).devices;
+        Factory {
+            kind,
+            named: Named::new(source.or(a), destination.or(b)),
+        }
+    }
+}
+
+impl crate::device::DeviceFactory<vfio_mig_model::v2::Fsm> for Factory {
+    fn open(
+        &self,
+        index: usize,
+    ) -> Result<Box<dyn crate::device::Device<vfio_mig_model::v2::Fsm>>, DeviceError> {
+        let var = self.kind.vars[index.min(1)];
+        let device = self.named.get(index, var, self.kind.what)?;
+        Err(DeviceError::Unusable(format!(
+            "{device}: the {} adapter cannot drive devices in this version",
+            self.kind.name
+        )))
+    }
 }
