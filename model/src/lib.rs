@@ -101,6 +101,33 @@ impl<E: PartialEq> Allowed<E> {
         }
     }
 
+    /// The rules an outcome that fits none of the patterns breaks: those of
+    /// the normal patterns (what the device should have done) and the
+    /// governing rules no pattern names (the rule that set the state a GET
+    /// reports, the rule that excludes an errno); failing that, the rules of
+    /// every pattern; failing that, every governing rule.
+    pub fn broken_by_mismatch(&self) -> Vec<&'static str> {
+        fn add(out: &mut Vec<&'static str>, reqs: impl IntoIterator<Item = &'static str>) {
+            for r in reqs {
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
+        }
+        let named = |r: &&'static str| self.items.iter().any(|a| a.reqs.contains(r));
+        let mut out = Vec::new();
+        let normal = self.items.iter().filter(|a| a.kind == Kind::Normal);
+        add(&mut out, normal.flat_map(|a| a.reqs.iter().copied()));
+        add(&mut out, self.governing.iter().filter(|r| !named(r)).copied());
+        if out.is_empty() {
+            add(&mut out, self.items.iter().flat_map(|a| a.reqs.iter().copied()));
+        }
+        if out.is_empty() {
+            add(&mut out, self.governing.iter().copied());
+        }
+        out
+    }
+
     /// Merges another set into this one (used across belief candidates).
     pub fn merge(&mut self, other: Allowed<E>) {
         for a in other.items {
@@ -254,7 +281,7 @@ pub trait Protocol {
             None => {
                 let allowed = self.allowed(belief, op);
                 Err(Violation {
-                    reqs: allowed.governing.clone(),
+                    reqs: allowed.broken_by_mismatch(),
                     op: op.to_string(),
                     allowed: allowed.to_string(),
                     observed: observed.to_string(),

@@ -159,6 +159,14 @@ impl Fsm {
             out.push(Expect::Err(ErrnoSet::Exactly(Errno::EINVAL)), Kind::Normal, reqs);
             return;
         };
+        let leaves_resume = from == MigState::Resuming && to != MigState::Resuming;
+        if leaves_resume && !s.session.is_some_and(|x| x.resume_complete()) {
+            // The first arc, RESUMING -> STOP, must refuse what is not one
+            // complete saved stream (V2-STREAM-006).
+            out.governing.push(V2_STREAM_006);
+            out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_STREAM_006]);
+            return;
+        }
         out.governing
             .extend_from_slice(&[V2_ARC_006, V2_PATH_001, V2_ERR_001, V2_FD_006, V2_FEAT_002]);
         if path.arcs() > 1 {
@@ -177,14 +185,6 @@ impl Fsm {
         };
         out.governing.extend_from_slice(success_reqs);
         let fd = path.opens().is_some();
-        let leaves_resume = from == MigState::Resuming && to != MigState::Resuming;
-        if leaves_resume && !s.session.is_some_and(|x| x.resume_complete()) {
-            // The first arc, RESUMING -> STOP, must refuse what is not one
-            // complete saved stream (V2-STREAM-006).
-            out.governing.push(V2_STREAM_006);
-            out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_STREAM_006]);
-            return;
-        }
         if leaves_resume {
             out.governing.push(V2_STREAM_005);
         }
