@@ -16,7 +16,6 @@ pub mod harness;
 pub mod mock;
 pub mod regression;
 pub mod report;
-#[cfg(feature = "adapter-mock")]
 pub mod runner;
 pub mod suites;
 pub mod target;

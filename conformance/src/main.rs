@@ -396,13 +396,25 @@ fn run_real(
         args.device.clone(),
         args.device2.clone(),
     );
+    // Open the source once to name it and learn its flags (and to fail early
+    // with the adapter's own message).
+    let (name, flags) = {
+        use vfio_mig_conformance::device::DeviceFactory;
+        match factory.open(0) {
+            Ok(d) => {
+                let desc = d.describe();
+                (format!("{}: {}", kind.name, desc.name), desc.flags)
+            }
+            Err(_) => (kind.name.to_owned(), None),
+        }
+    };
     let verdicts = with_progress(|p| {
         runner::run_suites(
             &mut |s| vfio_mig_conformance::suites::run_v2_suites(&factory, profile, opts, &[s]),
             p,
         )
     });
-    Ok((kind.name.to_owned(), None, verdicts))
+    Ok((name, flags, verdicts))
 }
 
 #[cfg(feature = "adapter-vfio")]

@@ -1,14 +1,20 @@
 //! One whole run: every suite against one device, turned into a report.
 
+#[cfg(feature = "adapter-mock")]
 use crate::mock::{MockConfig, MockFactory};
+#[cfg(feature = "adapter-mock")]
 use crate::report::Report;
-use crate::suites::{self, Options, SuiteId};
+use crate::suites::SuiteId;
+#[cfg(feature = "adapter-mock")]
+use crate::suites::{self, Options};
 use crate::verdict::Verdict;
+#[cfg(feature = "adapter-mock")]
 use vfio_mig_model::{Profile, ProtocolKind};
+#[cfg(feature = "adapter-mock")]
 use vfio_mig_spec::{Catalogue, ProtocolName};
 
 /// Runs the suites one at a time, calling `progress` before each; stops
-/// early when the device could not be opened.
+/// early when the device could not be opened or restored.
 pub fn run_suites(
     run_one: &mut dyn FnMut(SuiteId) -> Vec<Verdict>,
     progress: &mut dyn FnMut(SuiteId),
@@ -17,7 +23,7 @@ pub fn run_suites(
     for suite in SuiteId::ALL {
         progress(suite);
         let verdicts = run_one(suite);
-        let stop = verdicts.iter().any(|v| v.suite == "setup");
+        let stop = verdicts.iter().any(|v| v.suite == "setup" || v.halts);
         out.extend(verdicts);
         if stop {
             break;
@@ -26,6 +32,7 @@ pub fn run_suites(
     out
 }
 
+#[cfg(feature = "adapter-mock")]
 /// Every suite against the mock configured by `config`, as the `run`
 /// command does it.
 pub fn mock_run(
@@ -45,6 +52,7 @@ pub fn mock_run(
     )
 }
 
+#[cfg(feature = "adapter-mock")]
 /// The report of the default mock run: v2, all flags, default options. This
 /// is what `reports/mock/` holds.
 pub fn reference_mock_report(catalogue: &Catalogue) -> Report {

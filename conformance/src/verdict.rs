@@ -30,6 +30,9 @@ pub struct Verdict {
     /// For a save: the stream length and the time from entering STOP_COPY
     /// to leaving it (the device's downtime).
     pub transfer: Option<Transfer>,
+    /// The device could not be restored after this check: nothing after it
+    /// was run.
+    pub halts: bool,
 }
 
 /// What one save moved and how long the device was stopped for it.
@@ -63,6 +66,7 @@ impl Verdict {
             device_time: Duration::ZERO,
             step_times: Vec::new(),
             transfer: None,
+            halts: false,
         }
     }
 
@@ -105,6 +109,7 @@ impl Verdict {
             device_time,
             step_times: checker.trace().iter().map(|s| s.took).collect(),
             transfer: None,
+            halts: false,
         }
     }
 

@@ -4,6 +4,15 @@
 //! by environment variables. Unconfigured, it reports `NotConfigured` so every
 //! test shows as ignored with the reason.
 
+#[cfg(feature = "adapter-vfio")]
+pub mod vfio;
+
+use crate::device::{Device, DeviceError};
+use vfio_mig_model::v2::Fsm;
+
+/// Opens the device named `name` as instance `index`.
+pub type OpenFn = fn(name: &str, index: usize) -> Result<Box<dyn Device<Fsm>>, DeviceError>;
+
 /// A real VFIO device fd, driven through the v2 migration ioctls: instance 0
 /// and 1 are named by `VFIO_MIG_DEVICE` and `VFIO_MIG_DEVICE2` (two instances
 /// of the same device type, for round trips).
@@ -11,7 +20,8 @@
 pub const VFIO: Kind = Kind {
     name: "VFIO fd",
     vars: ["VFIO_MIG_DEVICE", "VFIO_MIG_DEVICE2"],
-    what: "a VFIO device (an mdev UUID or /dev/vfio/devices/vfioN)",
+    what: "a VFIO device (an mdev UUID, a PCI address or /dev/vfio/devices/vfioN)",
+    open: |name, index| Ok(Box::new(vfio::VfioAdapter::open(name, index)?)),
 };
 
 /// A vfio-user device server: the source and destination servers' sockets are
@@ -21,9 +31,12 @@ pub const VFIO_USER: Kind = Kind {
     name: "vfio-user",
     vars: ["VFIO_MIG_SOCKET", "VFIO_MIG_SOCKET2"],
     what: "the UNIX socket of a vfio-user server",
+    open: |name, _| {
+        Err(DeviceError::Unusable(format!(
+            "{name}: the vfio-user adapter cannot drive devices in this version"
+        )))
+    },
 };
-
-use crate::device::DeviceError;
 
 /// The devices an adapter is pointed at: instance 0 (the source) and 1 (the
 /// destination of round trips), from the runner's options or the
@@ -59,7 +72,7 @@ impl Named {
 }
 
 /// What an adapter is called and how its devices are named.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Kind {
     /// The adapter's name in messages.
     pub name: &'static str,
@@ -67,12 +80,13 @@ pub struct Kind {
     pub vars: [&'static str; 2],
     /// What a name designates, for the "set VAR to ..." message.
     pub what: &'static str,
+    /// Opens one named device.
+    pub open: OpenFn,
 }
 
 /// Opens the devices of one adapter, named by the runner's options or the
-/// environment. The device code of the real adapters is not in this version:
-/// unconfigured it answers `NotConfigured`, named it answers `Unusable`, so a
-/// run never passes without a device.
+/// environment; unconfigured it answers `NotConfigured`, so a run never
+/// passes without a device.
 #[derive(Debug, Clone)]
 pub struct Factory {
     kind: Kind,
@@ -99,16 +113,10 @@ impl Factory {
     }
 }
 
-impl crate::device::DeviceFactory<vfio_mig_model::v2::Fsm> for Factory {
-    fn open(
-        &self,
-        index: usize,
-    ) -> Result<Box<dyn crate::device::Device<vfio_mig_model::v2::Fsm>>, DeviceError> {
+impl crate::device::DeviceFactory<Fsm> for Factory {
+    fn open(&self, index: usize) -> Result<Box<dyn Device<Fsm>>, DeviceError> {
         let var = self.kind.vars[index.min(1)];
         let device = self.named.get(index, var, self.kind.what)?;
-        Err(DeviceError::Unusable(format!(
-            "{device}: the {} adapter cannot drive devices in this version",
-            self.kind.name
-        )))
+        (self.kind.open)(device, index)
     }
 }

@@ -26,13 +26,9 @@ pub(crate) fn restore<P: vfio_mig_model::Protocol>(
             DeviceError::NotConfigured(_) => Status::Skip,
             DeviceError::Unusable(_) => Status::Fail,
         };
-        let mut v = Verdict::skip(
-            suite,
-            name,
-            &[],
-            format!("{e}; the remaining checks of this suite were not run"),
-        );
+        let mut v = Verdict::skip(suite, name, &[], format!("{e}; no later check was run"));
         v.status = status;
+        v.halts = true;
         Box::new(v)
     })
 }
@@ -138,6 +134,27 @@ impl SuiteId {
     }
 }
 
+/// One part of a suite: the model, the source and the destination in,
+/// verdicts out.
+type Part<'a, P> = Box<dyn FnOnce(&P, &mut dyn Device<P>, &mut dyn Device<P>) -> Vec<Verdict> + 'a>;
+
+/// Runs `parts` in order, stopping after the first verdict that halts the run.
+fn until_halted<P: vfio_mig_model::Protocol>(
+    model: &P,
+    src: &mut dyn Device<P>,
+    dst: &mut dyn Device<P>,
+    parts: Vec<Part<'_, P>>,
+) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    for part in parts {
+        out.extend(part(model, &mut *src, &mut *dst));
+        if out.iter().any(|v| v.halts) {
+            break;
+        }
+    }
+    out
+}
+
 /// The protocol-specific suites: data round trips and fault cases. The
 /// other three are generic over [`Target`](crate::target::Target).
 pub trait ProtocolSuites: FaultBelief + Clone + 'static
@@ -153,36 +170,46 @@ where
 
 impl ProtocolSuites for vfio_mig_model::v2::Fsm {
     fn data(&self, src: &mut dyn Device<Self>, dst: &mut dyn Device<Self>, opts: &Options) -> Vec<Verdict> {
-        let mut out = Vec::new();
+        let mut parts: Vec<Part<'_, Self>> = Vec::new();
         for &(r, w) in &opts.chunks {
             for precopy in [false, true] {
-                out.extend(data::round_trip_v2(self, src, dst, r, w, precopy, None));
+                parts.push(Box::new(move |m, s, d| {
+                    data::round_trip_v2(m, s, d, r, w, precopy, None)
+                }));
             }
         }
         // The device itself returns fewer bytes than asked.
-        out.extend(data::round_trip_v2(self, src, dst, 4096, 4096, true, Some(3)));
-        out
+        parts.push(Box::new(|m, s, d| {
+            data::round_trip_v2(m, s, d, 4096, 4096, true, Some(3))
+        }));
+        until_halted(self, src, dst, parts)
     }
 
     fn faults(&self, src: &mut dyn Device<Self>, dst: &mut dyn Device<Self>) -> Vec<Verdict> {
-        let mut out = faults::failed_arcs_v2(self, src);
-        out.extend(faults::bad_streams_v2(self, src, dst));
-        out.extend(faults::dead_fds_v2(self, src));
-        out
+        let parts: Vec<Part<'_, Self>> = vec![
+            Box::new(|m, s, _| faults::failed_arcs_v2(m, s)),
+            Box::new(faults::bad_streams_v2),
+            Box::new(|m, s, _| faults::dead_fds_v2(m, s)),
+        ];
+        until_halted(self, src, dst, parts)
     }
 }
 
 impl ProtocolSuites for vfio_mig_model::v1::Region {
     fn data(&self, src: &mut dyn Device<Self>, dst: &mut dyn Device<Self>, _opts: &Options) -> Vec<Verdict> {
-        let mut out = data::round_trip_v1(self, src, dst, false);
-        out.extend(data::round_trip_v1(self, src, dst, true));
-        out
+        let parts: Vec<Part<'_, Self>> = vec![
+            Box::new(|m, s, d| data::round_trip_v1(m, s, d, false)),
+            Box::new(|m, s, d| data::round_trip_v1(m, s, d, true)),
+        ];
+        until_halted(self, src, dst, parts)
     }
 
     fn faults(&self, src: &mut dyn Device<Self>, dst: &mut dyn Device<Self>) -> Vec<Verdict> {
-        let mut out = faults::failed_arcs_v1(self, src);
-        out.extend(faults::bad_streams_v1(self, dst));
-        out
+        let parts: Vec<Part<'_, Self>> = vec![
+            Box::new(|m, s, _| faults::failed_arcs_v1(m, s)),
+            Box::new(|m, _, d| faults::bad_streams_v1(m, d)),
+        ];
+        until_halted(self, src, dst, parts)
     }
 }
 
