@@ -71,6 +71,10 @@ struct RunArgs {
     /// Mock: bytes of device state.
     #[arg(long, default_value_t = 256)]
     state_len: usize,
+    /// Take a decision of the catalogue otherwise than by default, as
+    /// ID=OPTION (repeatable; see `vfio-mig spec`), e.g. DEC-013=enomsg-or-zero.
+    #[arg(long = "decide", value_name = "ID=OPTION")]
+    decide: Vec<String>,
     /// Exploration depth.
     #[arg(long, default_value_t = 4)]
     depth: usize,
@@ -283,7 +287,15 @@ fn run(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
         ProtocolArg::V1 => (ProtocolName::V1, ProtocolKind::V1),
         ProtocolArg::V2 => (ProtocolName::V2, ProtocolKind::V2),
     };
-    let profile = Profile::defaults(kind);
+    let mut profile = Profile::defaults(kind);
+    for d in &args.decide {
+        let (id, option) = d
+            .split_once('=')
+            .ok_or_else(|| format!("--decide {d}: expected ID=OPTION, e.g. DEC-013=enomsg-or-zero"))?;
+        profile
+            .choose(id.trim(), option.trim())
+            .map_err(|e| format!("--decide {d}: {e}"))?;
+    }
     let (device, flags, verdicts) = match args.adapter {
         AdapterKind::Mock => {
             let flags = MigrationFlags::new(args.flags).map_err(|e| format!("--flags: {e}"))?;
@@ -314,7 +326,7 @@ fn run(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
                 Some(m) => format!("mock ({m})"),
                 None => "mock".to_owned(),
             };
-            let verdicts = with_progress(|p| runner::mock_run(kind, config, &opts, p));
+            let verdicts = with_progress(|p| runner::mock_run(kind, profile, config, &opts, p));
             (name, (kind == ProtocolKind::V2).then_some(flags), verdicts)
         }
         AdapterKind::Vfio => run_adapter_vfio(args, &opts, profile)?,
@@ -328,7 +340,8 @@ fn run(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
         };
         return Err(format!("{}{hint}", setup.detail));
     }
-    let mut report = Report::build(catalogue, protocol, &device, flags, &verdicts);
+    let mut report =
+        Report::build(catalogue, protocol, &device, flags, &verdicts).with_decisions(args.decide.clone());
     if args.no_timings {
         report = report.without_timings();
     }

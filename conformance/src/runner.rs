@@ -33,16 +33,16 @@ pub fn run_suites(
 }
 
 #[cfg(feature = "adapter-mock")]
-/// Every suite against the mock configured by `config`, as the `run`
-/// command does it.
+/// Every suite against the mock configured by `config`, judged under
+/// `profile`, as the `run` command does it.
 pub fn mock_run(
     kind: ProtocolKind,
+    profile: Profile,
     config: MockConfig,
     opts: &Options,
     progress: &mut dyn FnMut(SuiteId),
 ) -> Vec<Verdict> {
     let factory = MockFactory { config };
-    let profile = Profile::defaults(kind);
     run_suites(
         &mut |s| match kind {
             ProtocolKind::V2 => suites::run_v2_suites(&factory, profile, opts, &[s]),
@@ -59,6 +59,7 @@ pub fn reference_mock_report(catalogue: &Catalogue) -> Report {
     let flags = vfio_mig_model::v2::MigrationFlags::accepted()[3];
     let verdicts = mock_run(
         ProtocolKind::V2,
+        Profile::defaults(ProtocolKind::V2),
         MockConfig::v2(flags),
         &Options::default(),
         &mut |_| {},

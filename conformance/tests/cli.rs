@@ -182,3 +182,40 @@ fn known_deviations_accept_listed_failures_and_cannot_go_stale() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
 }
+
+/// DEC-013 decides whether a 0-byte read in pre-copy is allowed (V2-PRE-004):
+/// the same device fails under the default and passes when the decision is
+/// taken the other way, and the report says which decision was taken.
+#[test]
+fn decide_changes_the_judgement_and_the_report_records_it() {
+    let strict = tmp("decide-strict");
+    let o = vfio_mig(&[
+        "run",
+        "--mutant",
+        "zero-read-in-precopy",
+        "--report-dir",
+        strict.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL V2-PRE-004 [MUST]"));
+
+    let relaxed = tmp("decide-relaxed");
+    let o = vfio_mig(&[
+        "run",
+        "--mutant",
+        "zero-read-in-precopy",
+        "--decide",
+        "DEC-013=enomsg-or-zero",
+        "--report-dir",
+        relaxed.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = std::fs::read_to_string(relaxed.join("report.md")).unwrap();
+    assert!(md.contains("decisions taken otherwise than by default: DEC-013=enomsg-or-zero"));
+    let json = std::fs::read_to_string(relaxed.join("report.json")).unwrap();
+    assert!(json.contains("\"DEC-013=enomsg-or-zero\""), "{json}");
+
+    let o = vfio_mig(&["run", "--decide", "DEC-013"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("expected ID=OPTION"), "{}", stderr(&o));
+}

@@ -18,7 +18,13 @@ fn report_of(mutant: Option<Mutant>, flags_bits: u64) -> Report {
     config.mutant = mutant;
     let mut opts = Options::default();
     opts.sequences.cases = 32;
-    let verdicts = runner::mock_run(ProtocolKind::V2, config, &opts, &mut |_| {});
+    let verdicts = runner::mock_run(
+        ProtocolKind::V2,
+        vfio_mig_model::Profile::defaults(ProtocolKind::V2),
+        config,
+        &opts,
+        &mut |_| {},
+    );
     Report::build(
         &Catalogue::builtin().unwrap(),
         ProtocolName::V2,

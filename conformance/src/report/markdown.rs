@@ -16,6 +16,12 @@ pub fn markdown(report: &Report) -> String {
         "# Conformance report: {} ({} {})\n\n",
         t.device, t.protocol, t.flags
     );
+    if !t.decisions.is_empty() {
+        out.push_str(&format!(
+            "Judged with these decisions taken otherwise than by default: {}.\n\n",
+            t.decisions.join(", ")
+        ));
+    }
     out.push_str("| PASS | FAIL | WARN | SKIP | NOT COVERED | checks |\n|---|---|---|---|---|---|\n");
     out.push_str(&format!(
         "| {} | {} | {} | {} | {} | {} |\n\n",

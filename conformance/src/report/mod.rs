@@ -146,6 +146,10 @@ pub struct Target {
     pub protocol: String,
     /// v2 flags (`STOP_COPY+P2P`), empty for v1.
     pub flags: String,
+    /// Decisions of the catalogue taken otherwise than by default, as
+    /// `DEC-013=enomsg-or-zero` (absent when every default holds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<String>,
 }
 
 /// One request of the arc suite: what the spec says and what the device did.
@@ -365,6 +369,7 @@ impl Report {
                 device: device.to_owned(),
                 protocol: protocol.to_string(),
                 flags: flags.map(|f| f.to_string()).unwrap_or_default(),
+                decisions: Vec::new(),
             },
             summary,
             requirements,
@@ -433,6 +438,12 @@ impl Report {
             t.stop_copy_us = 0;
         }
         r
+    }
+
+    /// Records the decisions taken otherwise than by default (`ID=option`).
+    pub fn with_decisions(mut self, decisions: Vec<String>) -> Self {
+        self.target.decisions = decisions;
+        self
     }
 
     /// A one-screen summary.
