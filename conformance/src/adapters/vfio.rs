@@ -293,3 +293,47 @@ impl Device<Fsm> for VfioAdapter {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_bytes_parse_in_decimal_and_hex() {
+        let b = Probe::parse_bytes("0:7, 1:0x7,").unwrap();
+        assert_eq!(
+            b,
+            vec![
+                RegionByte { region: 0, offset: 7 },
+                RegionByte { region: 1, offset: 7 }
+            ]
+        );
+        assert!(Probe::parse_bytes("7").unwrap_err().contains("not region:offset"));
+        assert!(Probe::parse_bytes("0:x").unwrap_err().contains("offset"));
+        assert!(Probe::parse_bytes("99999999999:0")
+            .unwrap_err()
+            .contains("region"));
+    }
+
+    #[test]
+    fn mtty_state_bytes_include_its_scratch_registers() {
+        let p = Probe::mtty();
+        assert_eq!(p.state.len(), 8);
+        assert!(
+            p.scratch.iter().all(|b| p.state.contains(b)),
+            "what is written is compared"
+        );
+    }
+
+    #[test]
+    fn a_device_that_is_not_there_is_unusable_with_the_route_tried() {
+        let e = match VfioAdapter::open("83b8f4f2-509f-382f-3c1e-0000deadbeef", 0) {
+            Err(e) => e,
+            Ok(_) => panic!("a made-up mdev opened"),
+        };
+        let DeviceError::Unusable(why) = e else {
+            panic!("not unusable: {e:?}")
+        };
+        assert!(why.contains("does not exist"), "{why}");
+    }
+}
