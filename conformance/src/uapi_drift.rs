@@ -24,13 +24,14 @@ pub struct Drift {
 
 impl fmt::Display for Drift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let reqs = match self.reqs {
+            [] => "the VFIO adapter's own number".to_owned(),
+            r => r.join(", "),
+        };
         write!(
             f,
-            "{}: kernel {}, model {} [{}]",
-            self.what,
-            self.kernel,
-            self.model,
-            self.reqs.join(", ")
+            "{}: kernel {}, model {} [{reqs}]",
+            self.what, self.kernel, self.model
         )
     }
 }
@@ -267,6 +268,25 @@ impl KernelFacts {
         ];
         for (name, value, reqs) in numbers {
             c.check(name, self.define(name), value, reqs);
+        }
+        // The numbers the VFIO adapter opens devices with: no requirement
+        // rests on them, but a change would break the adapter.
+        use uapi::open;
+        let opening: [(&str, u32); 11] = [
+            ("VFIO_API_VERSION", open::API_VERSION),
+            ("VFIO_TYPE1v2_IOMMU", open::TYPE1V2_IOMMU),
+            ("VFIO_GROUP_FLAGS_VIABLE", open::GROUP_FLAGS_VIABLE),
+            ("VFIO_GET_API_VERSION", open::GET_API_VERSION_NR),
+            ("VFIO_CHECK_EXTENSION", open::CHECK_EXTENSION_NR),
+            ("VFIO_SET_IOMMU", open::SET_IOMMU_NR),
+            ("VFIO_GROUP_GET_STATUS", open::GROUP_GET_STATUS_NR),
+            ("VFIO_GROUP_SET_CONTAINER", open::GROUP_SET_CONTAINER_NR),
+            ("VFIO_GROUP_GET_DEVICE_FD", open::GROUP_GET_DEVICE_FD_NR),
+            ("VFIO_DEVICE_GET_REGION_INFO", open::DEVICE_GET_REGION_INFO_NR),
+            ("VFIO_DEVICE_BIND_IOMMUFD", open::DEVICE_BIND_IOMMUFD_NR),
+        ];
+        for (name, value) in opening {
+            c.check(name, self.define(name), value, &[]);
         }
         for s in MigState::ALL {
             let kernel = match self.state_flags.get(s.name()) {

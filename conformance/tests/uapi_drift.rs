@@ -31,6 +31,24 @@ fn header() -> String {
         uapi::MIG_GET_PRECOPY_INFO_NR
     ));
     h.push_str("#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9\n");
+    use uapi::open;
+    h.push_str(&format!(
+        "#define VFIO_API_VERSION\t{}\n#define VFIO_TYPE1v2_IOMMU\t\t{}\n#define VFIO_GROUP_FLAGS_VIABLE\t\t(1 << 0)\n",
+        open::API_VERSION,
+        open::TYPE1V2_IOMMU
+    ));
+    for (name, nr) in [
+        ("VFIO_GET_API_VERSION", open::GET_API_VERSION_NR),
+        ("VFIO_CHECK_EXTENSION", open::CHECK_EXTENSION_NR),
+        ("VFIO_SET_IOMMU", open::SET_IOMMU_NR),
+        ("VFIO_GROUP_GET_STATUS", open::GROUP_GET_STATUS_NR),
+        ("VFIO_GROUP_SET_CONTAINER", open::GROUP_SET_CONTAINER_NR),
+        ("VFIO_GROUP_GET_DEVICE_FD", open::GROUP_GET_DEVICE_FD_NR),
+        ("VFIO_DEVICE_GET_REGION_INFO", open::DEVICE_GET_REGION_INFO_NR),
+        ("VFIO_DEVICE_BIND_IOMMUFD", open::DEVICE_BIND_IOMMUFD_NR),
+    ] {
+        h.push_str(&format!("#define {name}\t\t_IO(VFIO_TYPE, VFIO_BASE + {nr})\n"));
+    }
     h
 }
 
@@ -77,7 +95,7 @@ fn text_written_from_the_model_matches_it() {
     let facts = KernelFacts::parse(&header(), &main_c()).unwrap();
     let c = facts.compare();
     assert!(c.drifts.is_empty(), "{:#?}", c.drifts);
-    assert_eq!(c.compared, 8 + 3 + 10 + 8 + 64);
+    assert_eq!(c.compared, 8 + 3 + 10 + 11 + 8 + 64);
 }
 
 #[test]
@@ -127,6 +145,20 @@ fn changed_numbers_name_their_requirements() {
     assert!(c.drifts[2].reqs.contains(&"V2-SIZE-001"));
 }
 
+/// The numbers the VFIO adapter opens devices with are checked too; a change
+/// names no requirement but says whose number it is.
+#[test]
+fn a_changed_opening_number_is_reported_as_the_adapters() {
+    let h = header().replace("VFIO_BASE + 6)", "VFIO_BASE + 60)");
+    let c = KernelFacts::parse(&h, &main_c()).unwrap().compare();
+    assert_eq!(c.drifts.len(), 1, "{:#?}", c.drifts);
+    assert_eq!(c.drifts[0].what, "VFIO_GROUP_GET_DEVICE_FD");
+    assert_eq!(
+        c.drifts[0].to_string(),
+        "VFIO_GROUP_GET_DEVICE_FD: kernel 60, model 6 [the VFIO adapter's own number]"
+    );
+}
+
 #[test]
 fn a_changed_state_flag_requirement_is_reported() {
     let changed = main_c().replacen(
@@ -165,5 +197,5 @@ fn the_real_kernel_source_matches_when_available() {
     let c = std::fs::read_to_string(root.join("drivers/vfio/vfio_main.c")).unwrap();
     let cmp = KernelFacts::parse(&h, &c).unwrap().compare();
     assert!(cmp.drifts.is_empty(), "{:#?}", cmp.drifts);
-    assert_eq!(cmp.compared, 93);
+    assert_eq!(cmp.compared, 104);
 }

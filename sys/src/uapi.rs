@@ -2,46 +2,46 @@
 //! adapter, from `include/uapi/linux/vfio.h` of Linux 6.12. Plain data: no
 //! code here touches a file descriptor.
 //!
-//! The migration numbers are the model's own ([`vfio_mig_model::v2::uapi`]),
-//! which the uAPI drift gate checks against each new kernel; the container
-//! and group numbers have not changed since VFIO was merged (Linux 3.6).
+//! Every number is the model's own ([`vfio_mig_model::v2::uapi`]), which the
+//! uAPI drift gate checks against each new kernel's `vfio.h`.
 
+use vfio_mig_model::v2::uapi::open;
 pub use vfio_mig_model::v2::uapi::{
     FEATURE_GET, FEATURE_MIGRATION, FEATURE_MIG_DATA_SIZE, FEATURE_MIG_DEVICE_STATE, FEATURE_PROBE,
     FEATURE_SET, VFIO_BASE, VFIO_TYPE,
 };
 
 /// The API version `VFIO_GET_API_VERSION` returns (`VFIO_API_VERSION`).
-pub const VFIO_API_VERSION: i32 = 0;
+pub const VFIO_API_VERSION: i32 = open::API_VERSION as i32;
 /// The type1 v2 IOMMU backend (`VFIO_TYPE1v2_IOMMU`).
-pub const VFIO_TYPE1V2_IOMMU: u32 = 3;
+pub const VFIO_TYPE1V2_IOMMU: u32 = open::TYPE1V2_IOMMU;
 /// `vfio_group_status.flags`: every device of the group is bound to VFIO.
-pub const VFIO_GROUP_FLAGS_VIABLE: u32 = 1 << 0;
+pub const VFIO_GROUP_FLAGS_VIABLE: u32 = open::GROUP_FLAGS_VIABLE;
 
 /// ioctl numbers, as offsets from `VFIO_BASE`; every one is `_IO(';', n)`.
 pub mod nr {
-    use vfio_mig_model::v2::uapi as model;
+    use vfio_mig_model::v2::uapi::{self as model, open};
 
     /// `VFIO_GET_API_VERSION` (container).
-    pub const GET_API_VERSION: u32 = 0;
+    pub const GET_API_VERSION: u32 = open::GET_API_VERSION_NR;
     /// `VFIO_CHECK_EXTENSION` (container).
-    pub const CHECK_EXTENSION: u32 = 1;
+    pub const CHECK_EXTENSION: u32 = open::CHECK_EXTENSION_NR;
     /// `VFIO_SET_IOMMU` (container).
-    pub const SET_IOMMU: u32 = 2;
+    pub const SET_IOMMU: u32 = open::SET_IOMMU_NR;
     /// `VFIO_GROUP_GET_STATUS` (group).
-    pub const GROUP_GET_STATUS: u32 = 3;
+    pub const GROUP_GET_STATUS: u32 = open::GROUP_GET_STATUS_NR;
     /// `VFIO_GROUP_SET_CONTAINER` (group).
-    pub const GROUP_SET_CONTAINER: u32 = 4;
+    pub const GROUP_SET_CONTAINER: u32 = open::GROUP_SET_CONTAINER_NR;
     /// `VFIO_GROUP_GET_DEVICE_FD` (group).
-    pub const GROUP_GET_DEVICE_FD: u32 = 6;
+    pub const GROUP_GET_DEVICE_FD: u32 = open::GROUP_GET_DEVICE_FD_NR;
     /// `VFIO_DEVICE_GET_REGION_INFO` (device).
-    pub const DEVICE_GET_REGION_INFO: u32 = 8;
+    pub const DEVICE_GET_REGION_INFO: u32 = open::DEVICE_GET_REGION_INFO_NR;
     /// `VFIO_DEVICE_RESET` (device).
     pub const DEVICE_RESET: u32 = model::DEVICE_RESET_NR;
     /// `VFIO_DEVICE_FEATURE` (device).
     pub const DEVICE_FEATURE: u32 = model::DEVICE_FEATURE_NR;
     /// `VFIO_DEVICE_BIND_IOMMUFD` (device cdev).
-    pub const DEVICE_BIND_IOMMUFD: u32 = 18;
+    pub const DEVICE_BIND_IOMMUFD: u32 = open::DEVICE_BIND_IOMMUFD_NR;
     /// `VFIO_MIG_GET_PRECOPY_INFO` (data fd).
     pub const MIG_GET_PRECOPY_INFO: u32 = model::MIG_GET_PRECOPY_INFO_NR;
 }

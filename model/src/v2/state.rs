@@ -239,4 +239,31 @@ pub mod uapi {
     pub const FEATURE_MIG_DEVICE_STATE: u32 = 2;
     /// `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`.
     pub const FEATURE_MIG_DATA_SIZE: u32 = 9;
+
+    /// The numbers a VFIO adapter needs to open a device, all `_IO(VFIO_TYPE,
+    /// VFIO_BASE + n)` offsets unless said otherwise.
+    pub mod open {
+        /// `VFIO_API_VERSION` (a value, not an ioctl).
+        pub const API_VERSION: u32 = 0;
+        /// `VFIO_TYPE1v2_IOMMU` (a value, not an ioctl).
+        pub const TYPE1V2_IOMMU: u32 = 3;
+        /// `VFIO_GROUP_FLAGS_VIABLE` (a flag bit, not an ioctl).
+        pub const GROUP_FLAGS_VIABLE: u32 = 1 << 0;
+        /// `VFIO_GET_API_VERSION` (container).
+        pub const GET_API_VERSION_NR: u32 = 0;
+        /// `VFIO_CHECK_EXTENSION` (container).
+        pub const CHECK_EXTENSION_NR: u32 = 1;
+        /// `VFIO_SET_IOMMU` (container).
+        pub const SET_IOMMU_NR: u32 = 2;
+        /// `VFIO_GROUP_GET_STATUS` (group).
+        pub const GROUP_GET_STATUS_NR: u32 = 3;
+        /// `VFIO_GROUP_SET_CONTAINER` (group).
+        pub const GROUP_SET_CONTAINER_NR: u32 = 4;
+        /// `VFIO_GROUP_GET_DEVICE_FD` (group).
+        pub const GROUP_GET_DEVICE_FD_NR: u32 = 6;
+        /// `VFIO_DEVICE_GET_REGION_INFO` (device).
+        pub const DEVICE_GET_REGION_INFO_NR: u32 = 8;
+        /// `VFIO_DEVICE_BIND_IOMMUFD` (device cdev).
+        pub const DEVICE_BIND_IOMMUFD_NR: u32 = 18;
+    }
 }
