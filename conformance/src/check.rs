@@ -85,6 +85,9 @@ pub struct Checker<'a, P: Protocol> {
     model: &'a P,
     device: &'a mut dyn Device<P>,
     belief: Belief<P::State>,
+    /// Reused buffers of each judgement.
+    next: Belief<P::State>,
+    allowed: vfio_mig_model::Allowed<P::Expect>,
     trace: Vec<TraceStep<P>>,
     faults: bool,
     warnings: Vec<&'static str>,
@@ -97,6 +100,8 @@ impl<'a, P: Protocol> Checker<'a, P> {
         Checker {
             model,
             belief: model.start(),
+            next: Belief::empty(),
+            allowed: vfio_mig_model::Allowed::governed_by(&[]),
             device,
             trace: Vec::new(),
             faults: false,
@@ -166,12 +171,6 @@ impl<'a, P: Protocol> Checker<'a, P> {
     /// Executes `op` with its bytes in `io`, judges the outcome and follows
     /// the device.
     pub fn step_io(&mut self, op: P::Op, io: &mut Io) -> Result<P::Outcome, Failure> {
-        let allowed = self.model.allowed(&self.belief, &op);
-        for r in &allowed.governing {
-            if !self.exercised.contains(r) {
-                self.exercised.push(r);
-            }
-        }
         let start = Instant::now();
         let outcome = self.device.exec(&op, io);
         let took = start.elapsed();
@@ -180,7 +179,16 @@ impl<'a, P: Protocol> Checker<'a, P> {
             outcome: outcome.clone(),
             took,
         });
-        let (next, judgement) = self.model.advance(&self.belief, &op, &outcome)?;
+        let judged = self
+            .model
+            .judge_into(&self.belief, &op, &outcome, &mut self.allowed, &mut self.next);
+        for r in &self.allowed.governing {
+            if !self.exercised.contains(r) {
+                self.exercised.push(r);
+            }
+        }
+        let allowed = &self.allowed;
+        let judgement = judged?;
         match judgement {
             Judgement::Pass => {}
             // After an injected fault, an outcome the fault explains is no
@@ -208,7 +216,7 @@ impl<'a, P: Protocol> Checker<'a, P> {
             }
             Judgement::Fault(_) => {}
         }
-        self.belief = next;
+        std::mem::swap(&mut self.belief, &mut self.next);
         Ok(outcome)
     }
 

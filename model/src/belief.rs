@@ -1,5 +1,6 @@
 //! A small set of candidate states.
 
+use smallvec::SmallVec;
 use std::fmt;
 
 /// The states the device may be in, as far as the model knows.
@@ -8,18 +9,27 @@ use std::fmt;
 /// the device stop in, until an observation (a GET, a read) tells them apart.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Belief<S> {
-    states: Vec<S>,
+    states: SmallVec<[S; 4]>,
 }
 
 impl<S: Copy + Eq> Belief<S> {
     /// No candidate (only used while building a belief).
     pub fn empty() -> Self {
-        Belief { states: Vec::new() }
+        Belief {
+            states: SmallVec::new(),
+        }
+    }
+
+    /// Removes every candidate, keeping the storage.
+    pub fn clear(&mut self) {
+        self.states.clear();
     }
 
     /// Exactly one candidate.
     pub fn one(s: S) -> Self {
-        Belief { states: vec![s] }
+        Belief {
+            states: smallvec::smallvec![s],
+        }
     }
 
     /// Adds a candidate unless already present.

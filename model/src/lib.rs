@@ -26,6 +26,7 @@ pub use belief::Belief;
 pub use errno::{Errno, ErrnoSet};
 pub use profile::*;
 
+use smallvec::SmallVec;
 use std::fmt;
 
 /// How an allowed outcome counts.
@@ -78,26 +79,29 @@ pub fn pick_in(min: u64, max: u64, seed: u64) -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Allowed<E> {
     /// The allowed patterns (never empty).
-    pub items: Vec<Allowance<E>>,
+    pub items: SmallVec<[Allowance<E>; 6]>,
     /// The rules that define this operation's behaviour, named when the
-    /// observed outcome fits none of the patterns.
-    pub governing: Vec<&'static str>,
+    /// observed outcome fits none of the patterns. May hold a rule twice;
+    /// readers deduplicate.
+    pub governing: SmallVec<[&'static str; 20]>,
 }
 
 impl<E: PartialEq> Allowed<E> {
     /// An empty set governed by `reqs`.
     pub fn governed_by(reqs: &[&'static str]) -> Self {
         Allowed {
-            items: Vec::new(),
-            governing: reqs.to_vec(),
+            items: SmallVec::new(),
+            governing: SmallVec::from_slice(reqs),
         }
     }
 
     /// Adds a pattern (deduplicated).
     pub fn push(&mut self, expect: E, kind: Kind, reqs: &'static [&'static str]) {
-        let a = Allowance { expect, kind, reqs };
-        if !self.items.contains(&a) {
-            self.items.push(a);
+        let same = |a: &Allowance<E>| {
+            a.kind == kind && a.expect == expect && (std::ptr::eq(a.reqs, reqs) || a.reqs == reqs)
+        };
+        if !self.items.iter().any(same) {
+            self.items.push(Allowance { expect, kind, reqs });
         }
     }
 
@@ -129,17 +133,20 @@ impl<E: PartialEq> Allowed<E> {
     }
 
     /// Merges another set into this one (used across belief candidates).
-    pub fn merge(&mut self, other: Allowed<E>) {
-        for a in other.items {
-            if !self.items.contains(&a) {
-                self.items.push(a);
-            }
+    pub fn merge(&mut self, other: &Allowed<E>)
+    where
+        E: Clone,
+    {
+        for a in &other.items {
+            self.push(a.expect.clone(), a.kind, a.reqs);
         }
-        for g in other.governing {
-            if !self.governing.contains(&g) {
-                self.governing.push(g);
-            }
-        }
+        self.governing.extend_from_slice(&other.governing);
+    }
+
+    /// Empties the set, keeping its storage.
+    pub fn clear(&mut self) {
+        self.items.clear();
+        self.governing.clear();
     }
 }
 
@@ -216,8 +223,9 @@ pub trait Protocol {
     /// The state of a freshly opened device.
     fn initial(&self) -> Self::State;
 
-    /// The outcomes allowed for `op` in the concrete state `state`.
-    fn expectations(&self, state: &Self::State, op: &Self::Op) -> Allowed<Self::Expect>;
+    /// Adds to `out` the outcomes allowed for `op` in the concrete state
+    /// `state`, and the rules that govern them.
+    fn expectations(&self, state: &Self::State, op: &Self::Op, out: &mut Allowed<Self::Expect>);
 
     /// The concrete states after `op` was answered with `observed`, which
     /// matched `allowance`. Pushes one or more states into `out`.
@@ -237,13 +245,9 @@ pub trait Protocol {
 
     /// The outcomes allowed for `op` in any state of `belief`.
     fn allowed(&self, belief: &Belief<Self::State>, op: &Self::Op) -> Allowed<Self::Expect> {
-        let mut states = belief.iter();
-        let mut all = match states.next() {
-            Some(s) => self.expectations(s, op),
-            None => Allowed::governed_by(&[]),
-        };
-        for s in states {
-            all.merge(self.expectations(s, op));
+        let mut all = Allowed::governed_by(&[]);
+        for s in belief.iter() {
+            self.expectations(s, op, &mut all);
         }
         all
     }
@@ -256,37 +260,73 @@ pub trait Protocol {
         op: &Self::Op,
         observed: &Self::Outcome,
     ) -> Result<(Belief<Self::State>, Judgement), Violation> {
+        self.judge(belief, op, observed).1
+    }
+
+    /// [`Protocol::allowed`] and [`Protocol::advance`] in one pass: the
+    /// outcomes allowed for `op` (with the rules that govern them), and the
+    /// judgement of `observed`.
+    #[allow(clippy::type_complexity)]
+    fn judge(
+        &self,
+        belief: &Belief<Self::State>,
+        op: &Self::Op,
+        observed: &Self::Outcome,
+    ) -> (
+        Allowed<Self::Expect>,
+        Result<(Belief<Self::State>, Judgement), Violation>,
+    ) {
+        let mut allowed = Allowed::governed_by(&[]);
         let mut next = Belief::empty();
+        let r = self.judge_into(belief, op, observed, &mut allowed, &mut next);
+        (allowed, r.map(|j| (next, j)))
+    }
+
+    /// [`Protocol::judge`] into buffers the caller keeps, which a checker
+    /// judging millions of operations reuses: `allowed` and `next` are
+    /// cleared first, then receive the allowed outcomes and the new belief.
+    fn judge_into(
+        &self,
+        belief: &Belief<Self::State>,
+        op: &Self::Op,
+        observed: &Self::Outcome,
+        allowed: &mut Allowed<Self::Expect>,
+        next: &mut Belief<Self::State>,
+    ) -> Result<Judgement, Violation> {
+        allowed.clear();
+        next.clear();
         let mut best: Option<(Kind, &'static [&'static str])> = None;
-        for s in belief.iter() {
-            let allowed = self.expectations(s, op);
+        let mut one = Allowed::governed_by(&[]);
+        for (i, s) in belief.iter().enumerate() {
+            let into = if i == 0 {
+                &mut *allowed
+            } else {
+                one.clear();
+                &mut one
+            };
+            self.expectations(s, op, into);
             // Every matching pattern is followed (the device may be in any
             // state they lead to); the judgement is the most favourable one.
-            for a in allowed.items.iter().filter(|a| a.expect.matches(observed)) {
-                self.successors(s, op, a, observed, &mut next);
+            for a in into.items.iter().filter(|a| a.expect.matches(observed)) {
+                self.successors(s, op, a, observed, next);
                 if best.is_none_or(|(k, _)| a.kind < k) {
                     best = Some((a.kind, a.reqs));
                 }
             }
+            if i > 0 {
+                allowed.merge(&one);
+            }
         }
         match best {
-            Some((kind, reqs)) => {
-                let judgement = match kind {
-                    Kind::Normal => Judgement::Pass,
-                    Kind::Warn => Judgement::Warn(reqs.to_vec()),
-                    Kind::Fault => Judgement::Fault(reqs.to_vec()),
-                };
-                Ok((next, judgement))
-            }
-            None => {
-                let allowed = self.allowed(belief, op);
-                Err(Violation {
-                    reqs: allowed.broken_by_mismatch(),
-                    op: op.to_string(),
-                    allowed: allowed.to_string(),
-                    observed: observed.to_string(),
-                })
-            }
+            Some((Kind::Normal, _)) => Ok(Judgement::Pass),
+            Some((Kind::Warn, reqs)) => Ok(Judgement::Warn(reqs.to_vec())),
+            Some((Kind::Fault, reqs)) => Ok(Judgement::Fault(reqs.to_vec())),
+            None => Err(Violation {
+                reqs: allowed.broken_by_mismatch(),
+                op: op.to_string(),
+                allowed: allowed.to_string(),
+                observed: observed.to_string(),
+            }),
         }
     }
 }

@@ -512,8 +512,7 @@ impl Protocol for Region {
         }
     }
 
-    fn expectations(&self, s: &RegState, op: &Op) -> Allowed<Expect> {
-        let mut out = Allowed::governed_by(&[]);
+    fn expectations(&self, s: &RegState, op: &Op, out: &mut Allowed<Expect>) {
         match *op {
             _ if s.state == V1State::Error
                 && !matches!(
@@ -525,8 +524,8 @@ impl Protocol for Region {
                 out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V1_FAIL_002]);
                 out.push(Expect::value(0), Kind::Normal, &[V1_FAIL_002]);
             }
-            Op::Read(field) => self.field_read(s, field, &mut out),
-            Op::Write(field, v) => self.field_write(s, field, v, &mut out),
+            Op::Read(field) => self.field_read(s, field, out),
+            Op::Write(field, v) => self.field_write(s, field, v, out),
             Op::Misaligned { offset, width, .. } => {
                 debug_assert!(Field::at(offset, width).is_none(), "a field access is Read/Write");
                 out.governing.push(V1_LAYOUT_003);
@@ -534,15 +533,14 @@ impl Protocol for Region {
                 out.push(Expect::any_value(), Kind::Warn, &[V1_LAYOUT_003]);
                 out.push(Expect::Ok, Kind::Warn, &[V1_LAYOUT_003]);
             }
-            Op::ReadData { offset, len } => self.data_access(s, offset, len, false, &mut out),
-            Op::WriteData { offset, len, .. } => self.data_access(s, offset, len, true, &mut out),
+            Op::ReadData { offset, len } => self.data_access(s, offset, len, false, out),
+            Op::WriteData { offset, len, .. } => self.data_access(s, offset, len, true, out),
             Op::Reset => {
                 out.governing.push(V1_FAIL_003);
                 out.push(Expect::Ok, Kind::Normal, &[V1_FAIL_003]);
                 out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V1_FAIL_003]);
             }
         }
-        out
     }
 
     fn successors(

@@ -389,12 +389,11 @@ impl Protocol for Fsm {
         }
     }
 
-    fn expectations(&self, s: &DevState, op: &Op) -> Allowed<Expect> {
-        let mut out = Allowed::governed_by(&[]);
+    fn expectations(&self, s: &DevState, op: &Op, out: &mut Allowed<Expect>) {
         match *op {
-            Op::Set(to) => self.set_expectations(s, to, &mut out),
+            Op::Set(to) => self.set_expectations(s, to, out),
             Op::SetRaw(n) => match MigState::from_number(n) {
-                Some(to) => self.set_expectations(s, to, &mut out),
+                Some(to) => self.set_expectations(s, to, out),
                 None => {
                     out.governing.push(V2_ARC_010);
                     out.push(
@@ -414,9 +413,9 @@ impl Protocol for Fsm {
                 );
                 out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_FEAT_002]);
             }
-            Op::Read { fd, len } => self.read_expectations(s, fd, len, &mut out),
-            Op::Write { fd, len, data } => self.write_expectations(s, fd, len, data, &mut out),
-            Op::PrecopyInfo { fd } => self.precopy_expectations(s, fd, &mut out),
+            Op::Read { fd, len } => self.read_expectations(s, fd, len, out),
+            Op::Write { fd, len, data } => self.write_expectations(s, fd, len, data, out),
+            Op::PrecopyInfo { fd } => self.precopy_expectations(s, fd, out),
             Op::DataSize => {
                 out.governing.push(V2_SIZE_001);
                 if self.data_size {
@@ -440,7 +439,6 @@ impl Protocol for Fsm {
                 out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_ERR_002]);
             }
         }
-        out
     }
 
     fn successors(
