@@ -34,3 +34,38 @@ fn empty_and_tiny_inputs_are_handled() {
         }
     }
 }
+
+/// The resume corpus starts from one stream the mock accepts whole and two
+/// it must refuse (V2-STREAM-006), so the fuzzer mutates from both sides of
+/// the line.
+#[test]
+fn the_resume_seeds_are_one_valid_stream_and_two_broken_ones() {
+    use vfio_mig_conformance::device::{Device, Io};
+    use vfio_mig_conformance::mock::{MockConfig, MockV2};
+    use vfio_mig_model::v2::{DataTag, FdRef, MigState, MigrationFlags, Op, Outcome};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/resume_stream");
+    for (name, accepted) in [
+        ("whole-stream", true),
+        ("corrupted-stream", false),
+        ("truncated-stream", false),
+    ] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let mut config = MockConfig::v2(MigrationFlags::accepted()[0]);
+        config.state_len = 16;
+        let mut dev = MockV2::new(config, 1);
+        let mut io = Io::default();
+        assert_eq!(
+            dev.exec(&Op::Set(MigState::Resuming), &mut io),
+            Outcome::SetOk { fd: true }
+        );
+        io.write = bytes.clone();
+        let write = Op::Write {
+            fd: FdRef(0),
+            len: bytes.len() as u32,
+            data: DataTag::Garbage,
+        };
+        assert_eq!(dev.exec(&write, &mut io), Outcome::Bytes(bytes.len() as u32));
+        let stop = dev.exec(&Op::Set(MigState::Stop), &mut Io::default());
+        assert_eq!(stop == (Outcome::SetOk { fd: false }), accepted, "{name}: {stop}");
+    }
+}

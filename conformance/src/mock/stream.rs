@@ -3,7 +3,7 @@
 //! A stream is a sequence of records `[kind u8][len u32 LE][payload]`:
 //! a header (magic, version, register count), initial pre-copy data, dirty
 //! records (offset u32, value u8), the final register snapshot, and a trailer
-//! holding the stream length and a checksum of everything before it.
+//! holding the stream length and a CRC-32 of everything before it.
 
 /// Record kinds.
 pub const HEADER: u8 = 1;
@@ -33,20 +33,73 @@ pub fn header(out: &mut Vec<u8>, regs: usize) {
     record(out, HEADER, &p);
 }
 
-/// FNV-1a over `bytes`.
+/// CRC-32 (IEEE) of `bytes`.
 pub fn checksum(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5u32, |h, b| {
-        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
-    })
+    crc32fast::hash(bytes)
+}
+
+/// Bytes of a trailer record.
+pub const TRAILER_LEN: usize = 5 + 12;
+
+/// The CRC-32 of a growing stream, updated as bytes arrive so that the large
+/// state is summed while it is still in the cache instead of in one more
+/// pass at the end.
+#[derive(Debug, Clone, Default)]
+pub struct RunningSum {
+    hasher: crc32fast::Hasher,
+    upto: usize,
+}
+
+impl RunningSum {
+    /// Sums `bytes` up to `lag` bytes before its end (the bytes a trailer
+    /// may occupy are left for later).
+    pub fn catch_up(&mut self, bytes: &[u8], lag: usize) {
+        let end = bytes.len().saturating_sub(lag);
+        if end > self.upto {
+            self.hasher.update(&bytes[self.upto..end]);
+            self.upto = end;
+        }
+    }
+
+    /// Sums `bytes` that follow everything summed so far but are not kept
+    /// in the same buffer.
+    pub fn add(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
+        self.upto += bytes.len();
+    }
+
+    /// The CRC-32 of everything summed so far.
+    pub fn value(&self) -> u32 {
+        self.hasher.clone().finalize()
+    }
+
+    /// The CRC-32 of `bytes[..upto]`, from the running sum where it can.
+    pub fn sum_of(&self, bytes: &[u8], upto: usize) -> u32 {
+        if upto < self.upto {
+            return checksum(&bytes[..upto]);
+        }
+        let mut h = self.hasher.clone();
+        h.update(&bytes[self.upto..upto]);
+        h.finalize()
+    }
+}
+
+/// The trailer for a stream of `len` bytes so far, all summed by `sum`.
+pub fn trailer_after(len: usize, sum: &RunningSum) -> Vec<u8> {
+    let mut t = Vec::new();
+    let mut p = (len as u64).to_le_bytes().to_vec();
+    p.extend_from_slice(&sum.value().to_le_bytes());
+    record(&mut t, TRAILER, &p);
+    t
 }
 
 /// The trailer for a stream whose bytes so far are `before`.
 pub fn trailer(before: &[u8]) -> Vec<u8> {
-    let mut t = Vec::new();
-    let mut p = (before.len() as u64).to_le_bytes().to_vec();
-    p.extend_from_slice(&checksum(before).to_le_bytes());
-    record(&mut t, TRAILER, &p);
-    t
+    trailer_after(before.len(), &{
+        let mut s = RunningSum::default();
+        s.add(before);
+        s
+    })
 }
 
 /// Size of the stop-copy part for `regs` registers (final record and trailer).
@@ -69,24 +122,35 @@ pub enum Invalid {
     TrailingBytes,
 }
 
-/// What a parse found: the register file (when a complete final record was
-/// read, even if the stream is bad later) and whether the stream is valid.
+/// What a parse found: where the register file is (when a complete final
+/// record was read, even if the stream is bad later) and whether the stream
+/// is valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {
-    /// The register snapshot, if one was read.
-    pub snapshot: Option<Vec<u8>>,
+    /// The bytes of the register snapshot in the stream, if one was read.
+    pub snapshot: Option<std::ops::Range<usize>>,
     /// `Ok` for a complete, valid stream.
     pub verdict: Result<(), Invalid>,
 }
 
 /// Checks a whole stream.
 pub fn parse(bytes: &[u8], regs: usize) -> Parsed {
+    parse_summed(bytes, regs, &RunningSum::default())
+}
+
+/// Checks a whole stream whose CRC-32 `sum` has followed as it was written.
+pub fn parse_summed(bytes: &[u8], regs: usize, sum: &RunningSum) -> Parsed {
     let mut snapshot = None;
-    let verdict = walk(bytes, regs, &mut snapshot);
+    let verdict = walk(bytes, regs, &mut snapshot, sum);
     Parsed { snapshot, verdict }
 }
 
-fn walk(bytes: &[u8], regs: usize, snapshot: &mut Option<Vec<u8>>) -> Result<(), Invalid> {
+fn walk(
+    bytes: &[u8],
+    regs: usize,
+    snapshot: &mut Option<std::ops::Range<usize>>,
+    sum: &RunningSum,
+) -> Result<(), Invalid> {
     let mut at = 0usize;
     let mut seen_header = false;
     loop {
@@ -115,13 +179,13 @@ fn walk(bytes: &[u8], regs: usize, snapshot: &mut Option<Vec<u8>>) -> Result<(),
             _ if !seen_header => return Err(Invalid::BadHeader),
             INITIAL => {}
             DIRTY if len == 5 => {}
-            FINAL if len == regs && snapshot.is_none() => *snapshot = Some(payload.to_vec()),
+            FINAL if len == regs && snapshot.is_none() => *snapshot = Some(start..end),
             TRAILER if len == 12 => {
                 let mut total = [0u8; 8];
                 total.copy_from_slice(&payload[..8]);
-                let mut sum = [0u8; 4];
-                sum.copy_from_slice(&payload[8..12]);
-                if u64::from_le_bytes(total) != at as u64 || u32::from_le_bytes(sum) != checksum(&bytes[..at])
+                let mut crc = [0u8; 4];
+                crc.copy_from_slice(&payload[8..12]);
+                if u64::from_le_bytes(total) != at as u64 || u32::from_le_bytes(crc) != sum.sum_of(bytes, at)
                 {
                     return Err(Invalid::BadTrailer);
                 }
@@ -137,5 +201,26 @@ fn walk(bytes: &[u8], regs: usize, snapshot: &mut Option<Vec<u8>>) -> Result<(),
             _ => return Err(Invalid::BadRecord),
         }
         at = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The running sum gives the same CRC as summing from scratch, wherever
+    /// the trailer turns out to be (behind, at or past the summed part).
+    #[test]
+    fn the_running_sum_agrees_with_a_full_sum() {
+        let bytes: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 253) as u8).collect();
+        let mut sum = RunningSum::default();
+        let mut grown = Vec::new();
+        for piece in bytes.chunks(333) {
+            grown.extend_from_slice(piece);
+            sum.catch_up(&grown, TRAILER_LEN);
+        }
+        for upto in [0, 17, 4000, 5000 - TRAILER_LEN, 4990, 5000] {
+            assert_eq!(sum.sum_of(&grown, upto), checksum(&grown[..upto]), "upto {upto}");
+        }
     }
 }

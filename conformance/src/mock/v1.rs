@@ -99,7 +99,7 @@ impl MockV1 {
         let parsed = stream::parse(&self.resume, self.dev.regs.len());
         match (parsed.verdict, parsed.snapshot) {
             (Ok(()), Some(snap)) => {
-                self.dev.regs = snap;
+                self.dev.regs.copy_from_slice(&self.resume[snap]);
                 true
             }
             _ => false,
@@ -254,7 +254,7 @@ impl MockV1 {
             return Outcome::Err(Errno::EIO);
         }
         let start = self.pos + (offset - DATA_OFFSET) as usize;
-        io.read = self.save[start..start + len as usize].to_vec();
+        io.read.extend_from_slice(&self.save[start..start + len as usize]);
         Outcome::Bytes(len)
     }
 

@@ -16,11 +16,61 @@ enum Dir {
 }
 
 /// The bytes of the live saving session.
+///
+/// Once in STOP_COPY the register file cannot change (the device is
+/// stopped), so the final record's payload is not copied into the queue: it
+/// is read straight from the registers at `regs_at`, as a device hands out
+/// its state from its own memory.
 #[derive(Debug, Default)]
 struct SaveQueue {
+    /// The stream without the register payload.
     bytes: Vec<u8>,
+    /// Where the register payload sits in the stream, once finalised.
+    regs_at: Option<usize>,
+    /// Bytes of the register payload (0 until finalised).
+    regs_len: usize,
     pos: usize,
     initial_end: usize,
+    sum: stream::RunningSum,
+}
+
+impl SaveQueue {
+    /// Empties the queue, keeping its storage for the next session.
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.regs_at = None;
+        self.regs_len = 0;
+        self.pos = 0;
+        self.initial_end = 0;
+        self.sum = stream::RunningSum::default();
+    }
+
+    /// The stream's length.
+    fn len(&self) -> usize {
+        self.bytes.len() + self.regs_len
+    }
+
+    /// Appends `n` bytes of the stream from `pos` to `out`.
+    fn copy_out(&self, regs: &[u8], pos: usize, n: usize, out: &mut Vec<u8>) {
+        let (at, len) = (self.regs_at.unwrap_or(usize::MAX), self.regs_len);
+        let end = pos + n;
+        let mut p = pos;
+        while p < end {
+            if p < at {
+                let stop = end.min(at).min(self.bytes.len());
+                out.extend_from_slice(&self.bytes[p..stop]);
+                p = stop;
+            } else if p < at + len {
+                let stop = end.min(at + len);
+                out.extend_from_slice(&regs[p - at..stop - at]);
+                p = stop;
+            } else {
+                let stop = end;
+                out.extend_from_slice(&self.bytes[p - len..stop - len]);
+                p = stop;
+            }
+        }
+    }
 }
 
 /// A v2 mock device.
@@ -34,6 +84,7 @@ pub struct MockV2 {
     live: Option<usize>,
     save: SaveQueue,
     resume: Vec<u8>,
+    resume_sum: stream::RunningSum,
     faults: Faults,
     info_calls: u64,
 }
@@ -53,6 +104,7 @@ impl MockV2 {
             live: None,
             save: SaveQueue::default(),
             resume: Vec::new(),
+            resume_sum: stream::RunningSum::default(),
             faults: Faults::default(),
             info_calls: 0,
             cfg,
@@ -74,8 +126,9 @@ impl MockV2 {
 
     fn end_session(&mut self) {
         self.live = None;
-        self.save = SaveQueue::default();
+        self.save.clear();
         self.resume.clear();
+        self.resume_sum = stream::RunningSum::default();
     }
 
     fn running(&self) -> bool {
@@ -107,7 +160,7 @@ impl MockV2 {
     }
 
     fn open_save(&mut self, precopy: bool) {
-        self.save = SaveQueue::default();
+        self.save.clear();
         stream::header(&mut self.save.bytes, self.dev.regs.len());
         if precopy {
             let filler = self.dev.rng.bytes(self.cfg.precopy_initial);
@@ -118,14 +171,26 @@ impl MockV2 {
     }
 
     fn finalize(&mut self) {
-        let mut snapshot = self.dev.regs.clone();
-        if self.mutant(Mutant::StreamReordered) {
+        let q = &mut self.save;
+        if self.cfg.mutant == Some(Mutant::StreamReordered) {
+            let mut snapshot = self.dev.regs.clone();
             snapshot.reverse();
+            stream::record(&mut q.bytes, stream::FINAL, &snapshot);
+            q.sum.catch_up(&q.bytes, 0);
+        } else {
+            // The record's header is queued; its payload stays in the
+            // registers and is summed where it lies.
+            let regs = &self.dev.regs;
+            q.bytes.push(stream::FINAL);
+            q.bytes.extend_from_slice(&(regs.len() as u32).to_le_bytes());
+            q.sum.catch_up(&q.bytes, 0);
+            q.sum.add(regs);
+            q.regs_at = Some(q.bytes.len());
+            q.regs_len = regs.len();
         }
-        stream::record(&mut self.save.bytes, stream::FINAL, &snapshot);
-        if !self.mutant(Mutant::StreamTruncated) {
-            let t = stream::trailer(&self.save.bytes);
-            self.save.bytes.extend_from_slice(&t);
+        if self.cfg.mutant != Some(Mutant::StreamTruncated) {
+            let t = stream::trailer_after(q.len(), &q.sum);
+            q.bytes.extend_from_slice(&t);
         }
     }
 
@@ -136,7 +201,7 @@ impl MockV2 {
 
     /// Loads the resume stream; on success the registers take its snapshot.
     fn load(&mut self) -> bool {
-        let parsed = stream::parse(&self.resume, self.dev.regs.len());
+        let parsed = stream::parse_summed(&self.resume, self.dev.regs.len(), &self.resume_sum);
         if self.mutant(Mutant::ResumeAcceptsGarbage) {
             return true;
         }
@@ -145,11 +210,11 @@ impl MockV2 {
         }
         match (parsed.verdict, parsed.snapshot) {
             (Ok(()), Some(snap)) => {
-                self.dev.regs = snap;
+                self.dev.regs.copy_from_slice(&self.resume[snap]);
                 true
             }
             (_, Some(snap)) if self.mutant(Mutant::ResumeAppliesPartial) => {
-                self.dev.regs = snap;
+                self.dev.regs.copy_from_slice(&self.resume[snap]);
                 false
             }
             _ => false,
@@ -234,6 +299,7 @@ impl MockV2 {
             }
             if b == MigState::Resuming {
                 self.resume.clear();
+                self.resume_sum = stream::RunningSum::default();
                 self.new_fd(Dir::Resume);
                 opened = true;
             }
@@ -264,7 +330,7 @@ impl MockV2 {
         if self.faults.read_fails() {
             return err(Errno::EIO);
         }
-        let available = self.save.bytes.len() - self.save.pos;
+        let available = self.save.len() - self.save.pos;
         if available == 0 {
             return match (self.state.is_precopy(), len) {
                 (_, 0) => Outcome::Bytes(0),
@@ -284,7 +350,7 @@ impl MockV2 {
         if self.mutant(Mutant::ReadsTooMuch) && available > len as usize && len > 0 {
             n = len as usize + 1;
         }
-        io.read = self.save.bytes[self.save.pos..self.save.pos + n].to_vec();
+        self.save.copy_out(&self.dev.regs, self.save.pos, n, &mut io.read);
         self.save.pos += n;
         Outcome::Bytes(n as u32)
     }
@@ -300,6 +366,7 @@ impl MockV2 {
                 }
                 let n = (len as usize).min(io.write.len());
                 self.resume.extend_from_slice(&io.write[..n]);
+                self.resume_sum.catch_up(&self.resume, stream::TRAILER_LEN);
                 Outcome::Bytes(n as u32)
             }
         }

@@ -38,8 +38,8 @@ fn drain_v2(
     precopy: bool,
     into: &mut Vec<u8>,
 ) -> Result<bool, Failure> {
+    let mut io = Io::default();
     loop {
-        let mut io = Io::default();
         match c.step_io(v2::Op::Read { fd, len: chunk }, &mut io)? {
             v2::Outcome::Bytes(0) => return Ok(!precopy),
             v2::Outcome::Bytes(n) => {
@@ -126,16 +126,15 @@ pub fn load_v2(
         return Ok(());
     }
     let mut off = 0usize;
+    let mut io = Io::default();
     while off < stream.len() {
         let len = (stream.len() - off).min(chunk as usize);
         let data = DataTag::Stream {
             offset: off as u64,
             total,
         };
-        let mut io = Io {
-            write: stream[off..off + len].to_vec(),
-            read: Vec::new(),
-        };
+        io.write.clear();
+        io.write.extend_from_slice(&stream[off..off + len]);
         match c.step_io(
             v2::Op::Write {
                 fd,
