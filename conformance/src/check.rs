@@ -216,7 +216,7 @@ impl<'a, P: Protocol> Checker<'a, P> {
             }
             Judgement::Fault(_) => {}
         }
-        std::mem::swap(&mut self.belief, &mut self.next);
+        self.belief.set_from(&self.next);
         Ok(outcome)
     }
 

@@ -25,6 +25,13 @@ impl<S: Copy + Eq> Belief<S> {
         self.states.clear();
     }
 
+    /// Becomes a copy of `other`, copying only its candidates (cheaper than
+    /// swapping or moving the inline storage).
+    pub fn set_from(&mut self, other: &Self) {
+        self.states.clear();
+        self.states.extend_from_slice(&other.states);
+    }
+
     /// Exactly one candidate.
     pub fn one(s: S) -> Self {
         Belief {
