@@ -1,0 +1,91 @@
+//! The data path: saving a large stream from the mock and resuming it into a
+//! second instance, next to a plain copy of the same number of bytes in the
+//! same run (the limit the ratio in reports/perf.md is taken against).
+//!
+//! `mock-save` and `mock-resume` move the bytes through the adapter interface
+//! alone, as a VMM's migration loop does (the device serialises, checksums
+//! and hands over its state; the resuming device takes, checks and applies
+//! it); `checked-round-trip` is the data suite's round trip (the model
+//! judging every step, the device state compared after the resume).
+
+// criterion's macros generate undocumented functions.
+#![allow(missing_docs)]
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use vfio_mig_bench::{large_stream_mock, load, save, CHUNK, STREAM_LEN};
+use vfio_mig_conformance::check::Status;
+use vfio_mig_conformance::device::DeviceFactory;
+use vfio_mig_conformance::mock::MockFactory;
+use vfio_mig_conformance::suites::data;
+use vfio_mig_conformance::target::Target;
+use vfio_mig_model::v2::Fsm;
+use vfio_mig_model::{Profile, ProtocolKind};
+
+fn data_path(c: &mut Criterion) {
+    let mut g = c.benchmark_group("data");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    g.throughput(Throughput::Bytes(STREAM_LEN as u64));
+
+    let src: Vec<u8> = (0..STREAM_LEN).map(|i| (i * 31 % 251) as u8).collect();
+    let mut dst = vec![0u8; STREAM_LEN];
+    g.bench_function("memcpy", |b| {
+        b.iter(|| {
+            dst.copy_from_slice(black_box(&src));
+            black_box(&dst);
+        })
+    });
+
+    let factory = MockFactory {
+        config: large_stream_mock(STREAM_LEN),
+    };
+    let mut a = factory.open(0).expect("the mock opens");
+    let mut z = factory.open(1).expect("the mock opens");
+    // Restoring the device between iterations is not part of the data path:
+    // it is left out of the measured time.
+    let mut saved = 0;
+    g.bench_function("mock-save", |b| {
+        b.iter_custom(|iters| {
+            let mut took = Duration::ZERO;
+            for _ in 0..iters {
+                a.restore().expect("the mock restores");
+                let start = Instant::now();
+                saved = save(a.as_mut(), |chunk| {
+                    black_box(chunk);
+                });
+                took += start.elapsed();
+            }
+            took
+        })
+    });
+    assert!(saved > STREAM_LEN);
+    a.restore().expect("the mock restores");
+    let mut chunks = Vec::new();
+    save(a.as_mut(), |chunk| chunks.push(chunk.to_vec()));
+    g.bench_function("mock-resume", |b| {
+        b.iter_custom(|iters| {
+            let mut took = Duration::ZERO;
+            for _ in 0..iters {
+                z.restore().expect("the mock restores");
+                let start = Instant::now();
+                assert!(load(z.as_mut(), &mut chunks), "the mock takes its own stream");
+                took += start.elapsed();
+            }
+            took
+        })
+    });
+
+    let model = Fsm::model(&a.describe(), Profile::defaults(ProtocolKind::V2));
+    g.bench_function("checked-round-trip", |b| {
+        b.iter(|| {
+            let v = data::round_trip_v2(&model, a.as_mut(), z.as_mut(), CHUNK, CHUNK, false, None);
+            assert!(v.iter().all(|v| v.status == Status::Pass));
+            black_box(v)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, data_path);
+criterion_main!(benches);
