@@ -15,7 +15,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   fi
 fi
 
-targets="model differential resume_stream spec_loader"
+targets="model differential resume_stream spec_loader vfio_user_decoder vfio_user_server"
 rows=""
 status=0
 cd fuzz

@@ -1,0 +1,16 @@
+//! The vfio-user messages a migration test needs, as typed values.
+//!
+//! Numbers and layouts follow the vfio-user protocol specification 0.9.2
+//! (QEMU `docs/interop/vfio-user.rst`), the revision whose migration
+//! commands mirror the kernel's v2 interface: `DEVICE_FEATURE` (16),
+//! `MIG_DATA_READ` (17), `MIG_DATA_WRITE` (18). Everything is little-endian.
+//!
+//! Decoding never panics and never allocates more than the frame limit the
+//! caller passes: a malformed, truncated or oversized message is a
+//! [`CodecError`] naming the message and what was wrong with it.
+
+pub mod codec;
+pub mod frame;
+
+pub use codec::{CodecError, Command, Header, Reply, Request};
+pub use frame::{read_frame, write_frame, FrameError};
