@@ -21,3 +21,5 @@ pub mod suites;
 pub mod target;
 pub mod uapi_drift;
 pub mod verdict;
+#[cfg(feature = "adapter-mock")]
+pub mod vfio_user_server;
