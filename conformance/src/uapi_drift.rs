@@ -9,6 +9,25 @@ use std::fmt;
 use vfio_mig_model::reqs::*;
 use vfio_mig_model::v2::{uapi, MigState, MigrationFlags, PathTable};
 
+/// The `vfio.h` names and values of the numbers the VFIO adapter opens
+/// devices with (values and ioctl offsets from `VFIO_BASE`).
+pub const OPENING: [(&str, u32); 11] = {
+    use uapi::open;
+    [
+        ("VFIO_API_VERSION", open::API_VERSION),
+        ("VFIO_TYPE1v2_IOMMU", open::TYPE1V2_IOMMU),
+        ("VFIO_GROUP_FLAGS_VIABLE", open::GROUP_FLAGS_VIABLE),
+        ("VFIO_GET_API_VERSION", open::GET_API_VERSION_NR),
+        ("VFIO_CHECK_EXTENSION", open::CHECK_EXTENSION_NR),
+        ("VFIO_SET_IOMMU", open::SET_IOMMU_NR),
+        ("VFIO_GROUP_GET_STATUS", open::GROUP_GET_STATUS_NR),
+        ("VFIO_GROUP_SET_CONTAINER", open::GROUP_SET_CONTAINER_NR),
+        ("VFIO_GROUP_GET_DEVICE_FD", open::GROUP_GET_DEVICE_FD_NR),
+        ("VFIO_DEVICE_GET_REGION_INFO", open::DEVICE_GET_REGION_INFO_NR),
+        ("VFIO_DEVICE_BIND_IOMMUFD", open::DEVICE_BIND_IOMMUFD_NR),
+    ]
+};
+
 /// One fact where the kernel and the model disagree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drift {
@@ -271,21 +290,7 @@ impl KernelFacts {
         }
         // The numbers the VFIO adapter opens devices with: no requirement
         // rests on them, but a change would break the adapter.
-        use uapi::open;
-        let opening: [(&str, u32); 11] = [
-            ("VFIO_API_VERSION", open::API_VERSION),
-            ("VFIO_TYPE1v2_IOMMU", open::TYPE1V2_IOMMU),
-            ("VFIO_GROUP_FLAGS_VIABLE", open::GROUP_FLAGS_VIABLE),
-            ("VFIO_GET_API_VERSION", open::GET_API_VERSION_NR),
-            ("VFIO_CHECK_EXTENSION", open::CHECK_EXTENSION_NR),
-            ("VFIO_SET_IOMMU", open::SET_IOMMU_NR),
-            ("VFIO_GROUP_GET_STATUS", open::GROUP_GET_STATUS_NR),
-            ("VFIO_GROUP_SET_CONTAINER", open::GROUP_SET_CONTAINER_NR),
-            ("VFIO_GROUP_GET_DEVICE_FD", open::GROUP_GET_DEVICE_FD_NR),
-            ("VFIO_DEVICE_GET_REGION_INFO", open::DEVICE_GET_REGION_INFO_NR),
-            ("VFIO_DEVICE_BIND_IOMMUFD", open::DEVICE_BIND_IOMMUFD_NR),
-        ];
-        for (name, value) in opening {
+        for (name, value) in OPENING {
             c.check(name, self.define(name), value, &[]);
         }
         for s in MigState::ALL {

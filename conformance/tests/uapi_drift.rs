@@ -31,23 +31,14 @@ fn header() -> String {
         uapi::MIG_GET_PRECOPY_INFO_NR
     ));
     h.push_str("#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9\n");
-    use uapi::open;
-    h.push_str(&format!(
-        "#define VFIO_API_VERSION\t{}\n#define VFIO_TYPE1v2_IOMMU\t\t{}\n#define VFIO_GROUP_FLAGS_VIABLE\t\t(1 << 0)\n",
-        open::API_VERSION,
-        open::TYPE1V2_IOMMU
-    ));
-    for (name, nr) in [
-        ("VFIO_GET_API_VERSION", open::GET_API_VERSION_NR),
-        ("VFIO_CHECK_EXTENSION", open::CHECK_EXTENSION_NR),
-        ("VFIO_SET_IOMMU", open::SET_IOMMU_NR),
-        ("VFIO_GROUP_GET_STATUS", open::GROUP_GET_STATUS_NR),
-        ("VFIO_GROUP_SET_CONTAINER", open::GROUP_SET_CONTAINER_NR),
-        ("VFIO_GROUP_GET_DEVICE_FD", open::GROUP_GET_DEVICE_FD_NR),
-        ("VFIO_DEVICE_GET_REGION_INFO", open::DEVICE_GET_REGION_INFO_NR),
-        ("VFIO_DEVICE_BIND_IOMMUFD", open::DEVICE_BIND_IOMMUFD_NR),
-    ] {
-        h.push_str(&format!("#define {name}\t\t_IO(VFIO_TYPE, VFIO_BASE + {nr})\n"));
+    // The adapter's numbers: three values, then ioctl offsets.
+    for (i, (name, value)) in vfio_mig_conformance::uapi_drift::OPENING.iter().enumerate() {
+        let text = match i {
+            0 | 1 => value.to_string(),
+            2 => format!("(1 << {})", value.trailing_zeros()),
+            _ => format!("_IO(VFIO_TYPE, VFIO_BASE + {value})"),
+        };
+        h.push_str(&format!("#define {name}\t\t{text}\n"));
     }
     h
 }

@@ -307,6 +307,22 @@ fn caps_of(r: &mut Reader<'_>) -> Result<String, CodecError> {
     Ok(s.to_owned())
 }
 
+/// Two u32 fields, then bytes: `argsz` and `flags` then the feature data of
+/// DEVICE_FEATURE, `argsz` and `size` of MIG_DATA_READ and MIG_DATA_WRITE.
+fn words_then(argsz: u32, flags: u32, data: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(8 + data.len());
+    p.extend_from_slice(&argsz.to_le_bytes());
+    p.extend_from_slice(&flags.to_le_bytes());
+    p.extend_from_slice(data);
+    p
+}
+
+/// `argsz`, `size`, then the bytes (a MIG_DATA_WRITE command or a
+/// MIG_DATA_READ reply).
+fn data_payload(data: &[u8]) -> Vec<u8> {
+    words_then(8 + data.len() as u32, data.len() as u32, data)
+}
+
 fn version_payload(major: u16, minor: u16, caps: &str) -> Vec<u8> {
     let mut p = Vec::with_capacity(5 + caps.len());
     p.extend_from_slice(&major.to_le_bytes());
@@ -337,25 +353,9 @@ impl Request {
             Request::Version { major, minor, caps } => version_payload(*major, *minor, caps),
             Request::DeviceGetInfo => [16u32, 0, 0, 0].iter().flat_map(|v| v.to_le_bytes()).collect(),
             Request::DeviceReset => Vec::new(),
-            Request::Feature { argsz, flags, data } => {
-                let mut p = Vec::with_capacity(8 + data.len());
-                p.extend_from_slice(&argsz.to_le_bytes());
-                p.extend_from_slice(&flags.to_le_bytes());
-                p.extend_from_slice(data);
-                p
-            }
-            Request::MigDataRead { size } => {
-                let mut p = 8u32.to_le_bytes().to_vec();
-                p.extend_from_slice(&size.to_le_bytes());
-                p
-            }
-            Request::MigDataWrite { data } => {
-                let mut p = Vec::with_capacity(8 + data.len());
-                p.extend_from_slice(&(8 + data.len() as u32).to_le_bytes());
-                p.extend_from_slice(&(data.len() as u32).to_le_bytes());
-                p.extend_from_slice(data);
-                p
-            }
+            Request::Feature { argsz, flags, data } => words_then(*argsz, *flags, data),
+            Request::MigDataRead { size } => words_then(8, *size, &[]),
+            Request::MigDataWrite { data } => data_payload(data),
         }
     }
 
@@ -410,20 +410,8 @@ impl Reply {
                 .flat_map(|v| v.to_le_bytes())
                 .collect(),
             Reply::Empty => Vec::new(),
-            Reply::Feature { argsz, flags, data } => {
-                let mut p = Vec::with_capacity(8 + data.len());
-                p.extend_from_slice(&argsz.to_le_bytes());
-                p.extend_from_slice(&flags.to_le_bytes());
-                p.extend_from_slice(data);
-                p
-            }
-            Reply::MigData { data } => {
-                let mut p = Vec::with_capacity(8 + data.len());
-                p.extend_from_slice(&(8 + data.len() as u32).to_le_bytes());
-                p.extend_from_slice(&(data.len() as u32).to_le_bytes());
-                p.extend_from_slice(data);
-                p
-            }
+            Reply::Feature { argsz, flags, data } => words_then(*argsz, *flags, data),
+            Reply::MigData { data } => data_payload(data),
         }
     }
 
