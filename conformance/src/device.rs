@@ -27,6 +27,49 @@ pub struct Description {
     pub max_transfer: u32,
     /// Whether [`Device::inject`] works.
     pub fault_injection: bool,
+    /// How the device is reached, which decides which calls exist.
+    pub transport: Transport,
+}
+
+/// How a device is reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Transport {
+    /// A kernel VFIO device fd, or an in-process device with the same calls.
+    #[default]
+    KernelFd,
+    /// A vfio-user server: the stream travels in messages, not through data
+    /// fds, and there is no PRECOPY_INFO or MIG_DATA_SIZE.
+    VfioUser,
+}
+
+impl Transport {
+    /// Whether `VFIO_MIG_GET_PRECOPY_INFO` exists.
+    pub fn precopy_info(self) -> bool {
+        self == Transport::KernelFd
+    }
+
+    /// Requirements this transport cannot exercise, each with the reason the
+    /// report gives for skipping it.
+    pub fn not_applicable(self) -> &'static [(&'static str, &'static str)] {
+        use vfio_mig_model::reqs::*;
+        const NO_FDS: &str = "vfio-user has no data fds: the stream follows the device state and the adapter numbers the sessions itself";
+        const NO_INFO: &str = "vfio-user has no PRECOPY_INFO";
+        match self {
+            Transport::KernelFd => &[],
+            Transport::VfioUser => &[
+                (V2_FD_001, NO_FDS),
+                (V2_FD_002, NO_FDS),
+                (V2_FD_003, NO_FDS),
+                (V2_FD_004, NO_FDS),
+                (V2_FD_005, NO_FDS),
+                (V2_FD_006, NO_FDS),
+                (V2_PRE_001, NO_INFO),
+                (V2_PRE_002, NO_INFO),
+                (V2_PRE_003, NO_INFO),
+                (V2_SIZE_001, "vfio-user has no MIG_DATA_SIZE"),
+            ],
+        }
+    }
 }
 
 /// The bytes of one operation.

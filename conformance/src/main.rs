@@ -296,7 +296,7 @@ fn run(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
             .choose(id.trim(), option.trim())
             .map_err(|e| format!("--decide {d}: {e}"))?;
     }
-    let (device, flags, verdicts) = match args.adapter {
+    let (device, flags, transport, verdicts) = match args.adapter {
         AdapterKind::Mock => {
             let flags = MigrationFlags::new(args.flags).map_err(|e| format!("--flags: {e}"))?;
             let mut config = match kind {
@@ -327,7 +327,12 @@ fn run(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
                 None => "mock".to_owned(),
             };
             let verdicts = with_progress(|p| runner::mock_run(kind, profile, config, &opts, p));
-            (name, (kind == ProtocolKind::V2).then_some(flags), verdicts)
+            (
+                name,
+                (kind == ProtocolKind::V2).then_some(flags),
+                Default::default(),
+                verdicts,
+            )
         }
         AdapterKind::Vfio => run_adapter_vfio(args, &opts, profile)?,
         AdapterKind::VfioUser => run_adapter_vfio_user(args, &opts, profile)?,
@@ -340,8 +345,9 @@ fn run(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
         };
         return Err(format!("{}{hint}", setup.detail));
     }
-    let mut report =
-        Report::build(catalogue, protocol, &device, flags, &verdicts).with_decisions(args.decide.clone());
+    let mut report = Report::build(catalogue, protocol, &device, flags, &verdicts)
+        .with_decisions(args.decide.clone())
+        .with_not_applicable(transport.not_applicable());
     if args.no_timings {
         report = report.without_timings();
     }
@@ -394,7 +400,12 @@ fn write_reports(report: &Report, dir: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
-type Run = (String, Option<MigrationFlags>, Vec<Verdict>);
+type Run = (
+    String,
+    Option<MigrationFlags>,
+    vfio_mig_conformance::device::Transport,
+    Vec<Verdict>,
+);
 
 /// Every suite against a real adapter's devices.
 #[cfg(any(feature = "adapter-vfio", feature = "adapter-vfio-user"))]
@@ -411,14 +422,18 @@ fn run_real(
     );
     // Open the source once to name it and learn its flags (and to fail early
     // with the adapter's own message).
-    let (name, flags) = {
+    let (name, flags, transport) = {
         use vfio_mig_conformance::device::DeviceFactory;
         match factory.open(0) {
             Ok(d) => {
                 let desc = d.describe();
-                (format!("{}: {}", kind.name, desc.name), desc.flags)
+                (
+                    format!("{}: {}", kind.name, desc.name),
+                    desc.flags,
+                    desc.transport,
+                )
             }
-            Err(_) => (kind.name.to_owned(), None),
+            Err(_) => (kind.name.to_owned(), None, Default::default()),
         }
     };
     let verdicts = with_progress(|p| {
@@ -427,7 +442,7 @@ fn run_real(
             p,
         )
     });
-    Ok((name, flags, verdicts))
+    Ok((name, flags, transport, verdicts))
 }
 
 #[cfg(feature = "adapter-vfio")]

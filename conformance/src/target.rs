@@ -52,7 +52,7 @@ impl Target for Fsm {
 
     fn model(desc: &Description, profile: Profile) -> Self {
         let flags = desc.flags.unwrap_or(MigrationFlags::STOP_COPY);
-        Fsm::new(flags, profile, desc.data_size)
+        Fsm::new(flags, profile, desc.data_size).with_precopy_info(desc.transport.precopy_info())
     }
 
     fn label(&self) -> String {
@@ -107,7 +107,7 @@ impl Target for Fsm {
                 len: 16,
                 data: DataTag::Garbage,
             });
-            if self.flags().pre_copy() {
+            if self.flags().pre_copy() && self.precopy_info() {
                 ops.push(v2::Op::PrecopyInfo { fd });
             }
         }

@@ -6,6 +6,8 @@
 
 #[cfg(feature = "adapter-vfio")]
 pub mod vfio;
+#[cfg(feature = "adapter-vfio-user")]
+pub mod vfio_user;
 
 use crate::device::{Device, DeviceError};
 use vfio_mig_model::v2::Fsm;
@@ -31,11 +33,7 @@ pub const VFIO_USER: Kind = Kind {
     name: "vfio-user",
     vars: ["VFIO_MIG_SOCKET", "VFIO_MIG_SOCKET2"],
     what: "the UNIX socket of a vfio-user server",
-    open: |name, _| {
-        Err(DeviceError::Unusable(format!(
-            "{name}: the vfio-user adapter cannot drive devices in this version"
-        )))
-    },
+    open: |name, index| Ok(Box::new(vfio_user::VfioUserAdapter::open(name, index)?)),
 };
 
 /// The devices an adapter is pointed at: instance 0 (the source) and 1 (the

@@ -190,6 +190,7 @@ impl Device<Fsm> for VfioAdapter {
             region_size: None,
             max_transfer: vfio_mig_sys::device::MAX_READ as u32,
             fault_injection: false,
+            transport: Default::default(),
         }
     }
 

@@ -286,6 +286,7 @@ impl Device<Region> for MockV1 {
             region_size: Some(self.cfg.region_size),
             max_transfer: u32::MAX,
             fault_injection: true,
+            transport: Default::default(),
         }
     }
 

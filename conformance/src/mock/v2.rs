@@ -413,6 +413,7 @@ impl Device<Fsm> for MockV2 {
             region_size: None,
             max_transfer: u32::MAX,
             fault_injection: true,
+            transport: Default::default(),
         }
     }
 

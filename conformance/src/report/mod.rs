@@ -446,6 +446,28 @@ impl Report {
         self
     }
 
+    /// Marks requirements the device's transport cannot exercise as SKIP
+    /// with the reason, whatever the checks said.
+    pub fn with_not_applicable(mut self, list: &[(&str, &str)]) -> Self {
+        for (id, why) in list {
+            let Some(r) = self.requirements.iter_mut().find(|r| r.id == *id) else {
+                continue;
+            };
+            let old = std::mem::replace(&mut r.status, ReqStatus::Skip);
+            r.reason = Some(format!("not applicable: {why}"));
+            let s = &mut self.summary;
+            match old {
+                ReqStatus::Pass => s.pass -= 1,
+                ReqStatus::Warn => s.warn -= 1,
+                ReqStatus::Fail => s.fail -= 1,
+                ReqStatus::Skip => s.skip -= 1,
+                ReqStatus::NotCovered => s.not_covered -= 1,
+            }
+            s.skip += 1;
+        }
+        self
+    }
+
     /// A one-screen summary.
     pub fn summary_text(&self) -> String {
         let s = &self.summary;

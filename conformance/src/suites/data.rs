@@ -86,7 +86,9 @@ pub fn save_v2(c: &mut Checker<'_, Fsm>, chunk: u32, precopy: bool) -> Result<Sa
         c.step(v2::Op::Set(MigState::PreCopy))?;
         // Pre-copy iterations until the device has nothing more for now.
         for _ in 0..64 {
-            c.step(v2::Op::PrecopyInfo { fd })?;
+            if c.model().precopy_info() {
+                c.step(v2::Op::PrecopyInfo { fd })?;
+            }
             if !drain_v2(c, fd, chunk, true, &mut bytes)? {
                 break;
             }

@@ -259,7 +259,9 @@ pub fn dead_fds_v2(model: &Fsm, device: &mut dyn Device<Fsm>) -> Vec<Verdict> {
                 },
                 &mut io,
             )?;
-            c.step(v2::Op::PrecopyInfo { fd: FdRef(0) })?;
+            if c.model().precopy_info() {
+                c.step(v2::Op::PrecopyInfo { fd: FdRef(0) })?;
+            }
             c.step(v2::Op::Close { fd: FdRef(0) })?;
             c.step(v2::Op::Read {
                 fd: FdRef(0),

@@ -93,6 +93,7 @@ pub struct Fsm {
     profile: Profile,
     table: PathTable,
     data_size: bool,
+    precopy_info: bool,
 }
 
 /// How a data fd relates to the current session.
@@ -114,7 +115,20 @@ impl Fsm {
             profile,
             table: PathTable::derive(flags),
             data_size,
+            precopy_info: true,
         }
+    }
+
+    /// The same model for a transport without `VFIO_MIG_GET_PRECOPY_INFO`
+    /// (vfio-user) when `offered` is false: the call then fails.
+    pub fn with_precopy_info(mut self, offered: bool) -> Self {
+        self.precopy_info = offered;
+        self
+    }
+
+    /// Whether `VFIO_MIG_GET_PRECOPY_INFO` exists on this transport.
+    pub fn precopy_info(&self) -> bool {
+        self.precopy_info
     }
 
     /// The device's flags.
@@ -324,6 +338,11 @@ impl Fsm {
     }
 
     fn precopy_expectations(&self, s: &DevState, fd: FdRef, out: &mut Allowed<Expect>) {
+        if !self.precopy_info {
+            out.governing.push(V2_PRE_001);
+            out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_PRE_001]);
+            return;
+        }
         out.governing.extend_from_slice(&[V2_PRE_001, V2_PRE_002]);
         match self.fd_status(s, fd) {
             FdStatus::Bad => out.push(
