@@ -54,8 +54,14 @@ impl Transport {
         use vfio_mig_model::reqs::*;
         const NO_FDS: &str = "vfio-user has no data fds: the stream follows the device state and the adapter numbers the sessions itself";
         const NO_INFO: &str = "vfio-user has no PRECOPY_INFO";
+        const VU_ONLY: &str = "a rule of the vfio-user transport only";
         match self {
-            Transport::KernelFd => &[],
+            Transport::KernelFd => &[
+                (V2_VU_001, VU_ONLY),
+                (V2_VU_002, VU_ONLY),
+                (V2_VU_003, VU_ONLY),
+                (V2_VU_004, VU_ONLY),
+            ],
             Transport::VfioUser => &[
                 (V2_FD_001, NO_FDS),
                 (V2_FD_002, NO_FDS),

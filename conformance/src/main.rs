@@ -436,12 +436,22 @@ fn run_real(
             Err(_) => (kind.name.to_owned(), None, Default::default()),
         }
     };
-    let verdicts = with_progress(|p| {
+    #[allow(unused_mut)]
+    let mut verdicts = with_progress(|p| {
         runner::run_suites(
             &mut |s| vfio_mig_conformance::suites::run_v2_suites(&factory, profile, opts, &[s]),
             p,
         )
     });
+    // The rules only the vfio-user transport has, checked on the wire.
+    #[cfg(feature = "adapter-vfio-user")]
+    if transport == vfio_mig_conformance::device::Transport::VfioUser
+        && !verdicts.iter().any(|v| v.suite == "setup" || v.halts)
+    {
+        if let Some(path) = factory.device(0) {
+            verdicts.extend(vfio_mig_conformance::adapters::vfio_user::wire_checks(path));
+        }
+    }
     Ok((name, flags, transport, verdicts))
 }
 

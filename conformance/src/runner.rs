@@ -65,4 +65,5 @@ pub fn reference_mock_report(catalogue: &Catalogue) -> Report {
         &mut |_| {},
     );
     Report::build(catalogue, ProtocolName::V2, "mock", Some(flags), &verdicts)
+        .with_not_applicable(crate::device::Transport::KernelFd.not_applicable())
 }

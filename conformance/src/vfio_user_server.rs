@@ -69,7 +69,9 @@ impl MockServer {
         stream
             .set_write_timeout(Some(Duration::from_secs(10)))
             .map_err(|e| e.to_string())?;
-        let max = 16 + 8 + self.max_xfer;
+        // Room past the largest transfer, so that an over-long MIG_DATA_WRITE
+        // is read whole and refused with EINVAL (V2-VU-002).
+        let max = 16 + 8 + self.max_xfer + 4096;
         loop {
             let (h, payload) = match read_frame(&mut stream, max) {
                 Ok(f) => f,

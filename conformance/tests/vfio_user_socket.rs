@@ -75,7 +75,73 @@ fn the_correct_mock_passes_every_suite_through_the_socket() {
             .unwrap()
             .starts_with("not applicable: vfio-user has no data fds"));
         assert!(!report.failed());
+        // The rules only vfio-user has, on the wire (after the suites: the
+        // server takes one client at a time).
+        let path = factory.device(0).unwrap();
+        let wire = vfio_mig_conformance::adapters::vfio_user::wire_checks(path);
+        assert_eq!(wire.len(), 4);
+        for v in &wire {
+            assert_eq!(v.status, Status::Pass, "{}: {}", v.name, v.detail);
+        }
     }
+}
+
+/// A server that says yes to everything: the wire checks catch it, each
+/// naming its rule.
+#[test]
+fn wire_checks_catch_a_server_that_serves_everything() {
+    use vfio_mig_vfio_user::codec::TYPE_REPLY;
+    use vfio_mig_vfio_user::{read_frame, write_frame, Command, Reply};
+    let path = std::env::temp_dir().join(format!("vfio-mig-vus-{}-yes.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            while let Ok((h, payload)) = read_frame(&mut s, 1 << 24) {
+                let feature = match vfio_mig_vfio_user::Request::decode(h.command, &payload) {
+                    Ok(vfio_mig_vfio_user::Request::Feature { flags, .. }) => flags & 0xffff,
+                    _ => 0,
+                };
+                let reply = match Command::from_number(h.command) {
+                    Some(Command::Version) => Reply::Version {
+                        major: 0,
+                        minor: 1,
+                        caps: String::new(),
+                    },
+                    Some(Command::DeviceFeature) => Reply::Feature {
+                        argsz: 16,
+                        flags: 0,
+                        // MIGRATION: STOP_COPY; MIG_DEVICE_STATE: RUNNING.
+                        data: match feature {
+                            1 => 1u64.to_le_bytes().to_vec(),
+                            _ => vec![2, 0, 0, 0, 0, 0, 0, 0],
+                        },
+                    },
+                    Some(Command::MigDataRead) => Reply::MigData { data: vec![0; 9] },
+                    _ => Reply::Empty,
+                };
+                let r = vfio_mig_vfio_user::Header {
+                    flags: TYPE_REPLY,
+                    ..h
+                };
+                if write_frame(&mut s, r, &reply.payload()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let wire = vfio_mig_conformance::adapters::vfio_user::wire_checks(path.to_str().unwrap());
+    let failed: Vec<_> = wire
+        .iter()
+        .filter(|v| v.status == Status::Fail)
+        .map(|v| v.broken[0])
+        .collect();
+    assert_eq!(
+        failed,
+        ["V2-VU-001", "V2-VU-002", "V2-VU-003", "V2-VU-004"],
+        "{wire:#?}"
+    );
 }
 
 /// Mutants the transport hides, and why: vfio-user has no data fds, no

@@ -197,6 +197,15 @@ pub const V2_STOP_001: &str = "V2-STOP-001";
 /// `V2-FEAT-001`.
 pub const V2_FEAT_001: &str = "V2-FEAT-001";
 
+/// vfio-user: data commands only in data states.
+pub const V2_VU_001: &str = "V2-VU-001";
+/// vfio-user: transfers over max_data_xfer_size fail.
+pub const V2_VU_002: &str = "V2-VU-002";
+/// vfio-user: a short read reply means no more data for now.
+pub const V2_VU_003: &str = "V2-VU-003";
+/// vfio-user: replies echo id and command; errors keep the connection.
+pub const V2_VU_004: &str = "V2-VU-004";
+
 /// Every ID above, for the traceability test.
 pub const ALL: &[&str] = &[
     V1_STATE_001,
@@ -295,4 +304,8 @@ pub const ALL: &[&str] = &[
     V2_P2P_001,
     V2_STOP_001,
     V2_FEAT_001,
+    V2_VU_001,
+    V2_VU_002,
+    V2_VU_003,
+    V2_VU_004,
 ];

@@ -111,6 +111,13 @@ impl Factory {
     }
 }
 
+impl Factory {
+    /// The name of instance `index`, if one was given.
+    pub fn device(&self, index: usize) -> Option<&str> {
+        self.named.devices[index.min(1)].as_deref()
+    }
+}
+
 impl crate::device::DeviceFactory<Fsm> for Factory {
     fn open(&self, index: usize) -> Result<Box<dyn Device<Fsm>>, DeviceError> {
         let var = self.kind.vars[index.min(1)];

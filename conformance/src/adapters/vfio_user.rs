@@ -396,3 +396,142 @@ impl Device<Fsm> for VfioUserAdapter {
         false
     }
 }
+
+/// The checks of the rules only vfio-user has (V2-VU-*), which the generic
+/// suites cannot reach because the adapter hides the messages behind the
+/// model's operations. Each opens its own connection to the server on
+/// `path`, so run them when no other client is connected.
+pub fn wire_checks(path: &str) -> Vec<crate::verdict::Verdict> {
+    use vfio_mig_model::reqs::{V2_VU_001, V2_VU_002, V2_VU_003, V2_VU_004};
+    type Check = fn(&mut VfioUserAdapter) -> Result<(), String>;
+    let checks: [(&str, &'static str, Check); 4] = [
+        ("data-outside-data-states", V2_VU_001, data_outside_data_states),
+        ("over-max-data-xfer-size", V2_VU_002, over_max_xfer),
+        ("read-replies-within-the-size-asked", V2_VU_003, read_reply_sizes),
+        ("errors-keep-the-connection", V2_VU_004, errors_keep_connection),
+    ];
+    let mut out = Vec::new();
+    for (name, req, check) in checks {
+        let name = format!("v2/vfio-user/wire/{name}");
+        let result = VfioUserAdapter::open(path, 0)
+            .map_err(|e| e.to_string())
+            .and_then(|mut a| {
+                a.restore().map_err(|e| e.to_string())?;
+                check(&mut a)
+            });
+        let mut v = crate::verdict::Verdict::skip("wire", name, &[req], String::new());
+        match result {
+            Ok(()) => v.status = crate::check::Status::Pass,
+            Err(why) => {
+                v.status = crate::check::Status::Fail;
+                v.broken = vec![req];
+                v.detail = why;
+            }
+        }
+        out.push(v);
+    }
+    out
+}
+
+/// `req` must be refused with EINVAL.
+fn refused(a: &mut VfioUserAdapter, what: &str, req: Request) -> Result<(), String> {
+    match a.call(req) {
+        Err(Fail::Server(22)) => Ok(()),
+        Err(Fail::Server(e)) => Err(format!("{what}: refused with {}, not EINVAL", Errno(e as i32))),
+        Err(Fail::Transport(_, m)) => Err(format!("{what}: {m}")),
+        Ok(r) => Err(format!("{what}: served ({r:?}) instead of refused")),
+    }
+}
+
+fn set_state(a: &mut VfioUserAdapter, s: MigState) -> Result<(), String> {
+    match a.set(s.number()) {
+        Outcome::SetOk { .. } => Ok(()),
+        other => Err(format!("SET {s}: {other}")),
+    }
+}
+
+fn data_outside_data_states(a: &mut VfioUserAdapter) -> Result<(), String> {
+    let read = || Request::MigDataRead { size: 64 };
+    let write = || Request::MigDataWrite { data: vec![0; 16] };
+    refused(a, "MIG_DATA_READ in RUNNING", read())?;
+    refused(a, "MIG_DATA_WRITE in RUNNING", write())?;
+    set_state(a, MigState::Stop)?;
+    refused(a, "MIG_DATA_READ in STOP", read())?;
+    set_state(a, MigState::StopCopy)?;
+    refused(a, "MIG_DATA_WRITE in STOP_COPY", write())?;
+    set_state(a, MigState::Stop)?;
+    set_state(a, MigState::Resuming)?;
+    refused(a, "MIG_DATA_READ in RESUMING", read())
+}
+
+fn over_max_xfer(a: &mut VfioUserAdapter) -> Result<(), String> {
+    let max = a.max_xfer;
+    set_state(a, MigState::StopCopy)?;
+    refused(
+        a,
+        "MIG_DATA_READ of max_data_xfer_size + 1",
+        Request::MigDataRead { size: max + 1 },
+    )?;
+    a.call(Request::DeviceReset)
+        .map_err(|_| "DEVICE_RESET failed".to_owned())?;
+    a.state = Some(MigState::Running);
+    set_state(a, MigState::Resuming)?;
+    refused(
+        a,
+        "MIG_DATA_WRITE of max_data_xfer_size + 1 bytes",
+        Request::MigDataWrite {
+            data: vec![0; max as usize + 1],
+        },
+    )
+}
+
+fn read_reply_sizes(a: &mut VfioUserAdapter) -> Result<(), String> {
+    set_state(a, MigState::StopCopy)?;
+    let mut total = 0usize;
+    for _ in 0..1_000_000 {
+        match a.call(Request::MigDataRead { size: 7 }) {
+            Ok(Reply::MigData { data }) if data.len() > 7 => {
+                return Err(format!("MIG_DATA_READ of 7 bytes answered {} bytes", data.len()))
+            }
+            Ok(Reply::MigData { data }) if data.is_empty() => {
+                return if total > 0 {
+                    Ok(())
+                } else {
+                    Err("STOP_COPY: the first MIG_DATA_READ already answered no data".into())
+                };
+            }
+            Ok(Reply::MigData { data }) => total += data.len(),
+            Ok(other) => return Err(format!("MIG_DATA_READ answered {other:?}")),
+            Err(Fail::Server(e)) => return Err(format!("MIG_DATA_READ failed with {}", Errno(e as i32))),
+            Err(Fail::Transport(_, m)) => return Err(m),
+        }
+    }
+    Err("no end of the stream after a million reads of 7 bytes".into())
+}
+
+fn errors_keep_connection(a: &mut VfioUserAdapter) -> Result<(), String> {
+    // A command number no revision defines.
+    let h = Header {
+        msg_id: 0x7777,
+        command: 99,
+        size: 0,
+        flags: 0,
+        error: 0,
+    };
+    write_frame(&mut a.stream, h, &[1, 2, 3]).map_err(|e| e.to_string())?;
+    let (r, _) = read_frame(&mut a.stream, 1 << 16).map_err(|e| format!("after an unknown command: {e}"))?;
+    if !(r.is_reply() && r.msg_id == 0x7777 && r.command == 99) {
+        return Err(format!(
+            "the answer to command 99 (id {}, command {}) does not echo it",
+            r.msg_id, r.command
+        ));
+    }
+    if !r.is_error() {
+        return Err("an unknown command was answered without the error flag".into());
+    }
+    match a.get() {
+        Ok(n) if n == MigState::Running.number() => Ok(()),
+        Ok(n) => Err(format!("after the error the state reads {n}, not RUNNING")),
+        Err(_) => Err("the connection is unusable after an error reply".into()),
+    }
+}
