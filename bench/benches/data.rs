@@ -7,6 +7,9 @@
 //! and hands over its state; the resuming device takes, checks and applies
 //! it); `checked-round-trip` is the data suite's round trip (the model
 //! judging every step, the device state compared after the resume).
+//! `vfio-user-save` is `mock-save` through a vfio-user socket (the mock's
+//! server in a thread, the vfio-user adapter as the client), next to
+//! `unix-socket-copy`, the same bytes through a bare UNIX socket pair.
 
 // criterion's macros generate undocumented functions.
 #![allow(missing_docs)]
@@ -15,11 +18,14 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use vfio_mig_bench::{large_stream_mock, load, save, CHUNK, STREAM_LEN};
+use vfio_mig_conformance::adapters::vfio_user::VfioUserAdapter;
 use vfio_mig_conformance::check::Status;
+use vfio_mig_conformance::device::Device;
 use vfio_mig_conformance::device::DeviceFactory;
 use vfio_mig_conformance::mock::MockFactory;
 use vfio_mig_conformance::suites::data;
 use vfio_mig_conformance::target::Target;
+use vfio_mig_conformance::vfio_user_server::MockServer;
 use vfio_mig_model::v2::Fsm;
 use vfio_mig_model::{Profile, ProtocolKind};
 
@@ -73,6 +79,51 @@ fn data_path(c: &mut Criterion) {
                 took += start.elapsed();
             }
             took
+        })
+    });
+
+    // The same save through a vfio-user socket, and the bare socket.
+    let sock = std::env::temp_dir().join(format!("vfio-mig-bench-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&sock);
+    let listener = std::os::unix::net::UnixListener::bind(&sock).expect("a socket");
+    std::thread::spawn(move || MockServer::new(large_stream_mock(STREAM_LEN), 0).serve(&listener));
+    let mut remote =
+        VfioUserAdapter::open(sock.to_str().expect("a UTF-8 path"), 0).expect("the server answers");
+    let mut through = 0;
+    g.bench_function("vfio-user-save", |b| {
+        b.iter_custom(|iters| {
+            let mut took = Duration::ZERO;
+            for _ in 0..iters {
+                remote.restore().expect("the server restores");
+                let start = Instant::now();
+                through = save(&mut remote, |chunk| {
+                    black_box(chunk);
+                });
+                took += start.elapsed();
+            }
+            took
+        })
+    });
+    assert!(through > STREAM_LEN);
+    let (mut tx, mut rx) = std::os::unix::net::UnixStream::pair().expect("a socket pair");
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let chunk = vec![7u8; CHUNK as usize];
+        for () in wait {
+            for _ in 0..STREAM_LEN / CHUNK as usize {
+                std::io::Write::write_all(&mut tx, &chunk).expect("the pair is open");
+            }
+        }
+    });
+    let mut buf = vec![0u8; CHUNK as usize];
+    g.bench_function("unix-socket-copy", |b| {
+        b.iter(|| {
+            go.send(()).expect("the writer runs");
+            let mut got = 0;
+            while got < STREAM_LEN {
+                got += std::io::Read::read(&mut rx, &mut buf).expect("the pair is open");
+            }
+            black_box(&buf);
         })
     });
 

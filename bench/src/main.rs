@@ -182,6 +182,18 @@ fn run() -> Result<(), String> {
             target: target.then(|| "≥ 0.5".into()),
         });
     }
+    let sock = STREAM_LEN as f64 / mean(&dir, "data", "unix-socket-copy")?;
+    let user = STREAM_LEN as f64 / mean(&dir, "data", "vfio-user-save")?;
+    rows.push(Row {
+        measure: format!("vfio-user data path, saving: {mib} MiB through the socket in 1 MiB MIG_DATA_READs"),
+        value: format!("{}B/s", si(user)),
+        against: format!(
+            "the same bytes through a bare UNIX socket pair in the same run: {}B/s",
+            si(sock)
+        ),
+        ratio: Some(user / sock),
+        target: None,
+    });
     if let Some(t) = test_seconds {
         rows.push(Row {
             measure: "`cargo test --workspace --locked`, already compiled".into(),

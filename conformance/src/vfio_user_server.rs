@@ -33,6 +33,8 @@ pub struct MockServer {
     state: Option<MigState>,
     versioned: bool,
     max_xfer: u32,
+    /// The read buffer, kept between MIG_DATA_READs.
+    io: Io,
 }
 
 type Answer = Result<Reply, Errno>;
@@ -48,6 +50,7 @@ impl MockServer {
             state: Some(MigState::Running),
             versioned: false,
             max_xfer: MAX_DATA_XFER,
+            io: Io::default(),
         }
     }
 
@@ -252,14 +255,19 @@ impl MockServer {
         let (true, Some(fd)) = (saving, self.live) else {
             return Err(Errno::EINVAL);
         };
-        let mut io = Io::default();
-        match self.exec(Op::Read { fd, len: size }, &mut io) {
-            Outcome::Bytes(_) => Ok(Reply::MigData { data: io.read }),
+        let mut io = std::mem::take(&mut self.io);
+        let outcome = self.exec(Op::Read { fd, len: size }, &mut io);
+        let reply = match outcome {
+            Outcome::Bytes(_) => Ok(Reply::MigData {
+                data: io.read.clone(),
+            }),
             // No more for now: a short (empty) reply says so over vfio-user.
             Outcome::Err(Errno::ENOMSG) => Ok(Reply::MigData { data: Vec::new() }),
             Outcome::Err(e) => Err(e),
             _ => Err(Errno::EIO),
-        }
+        };
+        self.io = io;
+        reply
     }
 
     fn write(&mut self, data: Vec<u8>) -> Answer {

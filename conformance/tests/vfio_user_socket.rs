@@ -119,6 +119,11 @@ fn wire_checks_catch_a_server_that_serves_everything() {
                         },
                     },
                     Some(Command::MigDataRead) => Reply::MigData { data: vec![0; 9] },
+                    Some(Command::DeviceGetInfo) => Reply::DeviceInfo {
+                        flags: 1,
+                        num_regions: 0,
+                        num_irqs: 0,
+                    },
                     _ => Reply::Empty,
                 };
                 let r = vfio_mig_vfio_user::Header {

@@ -107,9 +107,8 @@ pub fn read_frame(r: &mut impl Read, max: u32) -> Result<(Header, Vec<u8>), Fram
 /// `payload`.
 pub fn write_frame(w: &mut impl Write, mut header: Header, payload: &[u8]) -> Result<(), FrameError> {
     header.size = (HEADER_LEN + payload.len()) as u32;
-    let mut msg = Vec::with_capacity(HEADER_LEN + payload.len());
-    msg.extend_from_slice(&header.encode());
-    msg.extend_from_slice(payload);
-    w.write_all(&msg).map_err(io_error)?;
+    // Header and payload go out as they are, without being copied together.
+    w.write_all(&header.encode()).map_err(io_error)?;
+    w.write_all(payload).map_err(io_error)?;
     w.flush().map_err(io_error)
 }

@@ -113,6 +113,17 @@ impl VfioUserAdapter {
                 ))
             }
         }
+        match a.call(Request::DeviceGetInfo) {
+            Ok(Reply::DeviceInfo { flags, .. }) if flags & 1 != 0 => {}
+            Ok(Reply::DeviceInfo { flags, .. }) => {
+                return Err(unusable(
+                    path,
+                    format!("DEVICE_GET_INFO flags {flags:#x}: the device cannot be reset, so checks cannot start clean"),
+                ))
+            }
+            Ok(other) => return Err(unusable(path, format!("DEVICE_GET_INFO answered {other:?}"))),
+            Err(f) => return Err(unusable(path, format!("DEVICE_GET_INFO: {}", why(f)))),
+        }
         let bits = match a.feature(uapi::FEATURE_GET | uapi::FEATURE_MIGRATION, Vec::new()) {
             Ok(d) if d.len() >= 8 => u64::from_le_bytes(d[..8].try_into().expect("8 bytes")),
             Ok(d) => {
