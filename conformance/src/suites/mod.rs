@@ -9,6 +9,7 @@ pub mod data;
 pub mod explore;
 pub mod faults;
 pub mod sequences;
+pub mod sweep;
 
 use crate::check::{Checker, Failure, Status};
 use crate::device::{Device, DeviceError};
@@ -190,6 +191,7 @@ impl ProtocolSuites for vfio_mig_model::v2::Fsm {
             Box::new(|m, s, _| faults::failed_arcs_v2(m, s)),
             Box::new(faults::bad_streams_v2),
             Box::new(|m, s, _| faults::dead_fds_v2(m, s)),
+            Box::new(sweep::fail_nth_v2),
         ];
         until_halted(self, src, dst, parts)
     }
