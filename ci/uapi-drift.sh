@@ -31,7 +31,8 @@ header="$work/src/include/uapi/linux/vfio.h"
 main="$work/src/drivers/vfio/vfio_main.c"
 echo "checking the Linux 6.12 sources against the model"
 vfio_mig uapi-check --header "$header" --main "$main"
-VFIO_MIG_KERNEL_SRC="$(pwd)/$work/src" cargo test -q --locked -p vfio-mig-conformance --test uapi_drift
+VFIO_MIG_KERNEL_SRC="$(pwd)/$work/src" cargo test -q --locked -p vfio-mig-conformance --test uapi_drift \
+  --test c_reproducers
 
 # A copy where STOP_COPY -> PRE_COPY is allowed must be caught.
 mkdir -p "$work/altered"

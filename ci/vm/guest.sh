@@ -71,6 +71,14 @@ for m in vfio/vfio vfio/vfio_iommu_type1 vfio/mdev/mdev; do
 done
 cp "$build/mtty.ko" "$init/mod/"
 cp "$bin" "$init/bin/vfio-mig"
+# The C reproducer of mtty's garbage-stream finding, built from the committed
+# report, replays the same calls on the real device in the guest.
+repro="$repo/reports/mtty/reproducers/v2-stop-copy-p2p-pre-copy-faults-bad-stream-garbage.c"
+if [ -f "$repro" ]; then
+  kinc=$(dirname "$(find "$repo/target/kernel-src/src/include/uapi" -name vfio.h 2>/dev/null | head -1)" 2>/dev/null || true)
+  cc -static -O1 -D__user= ${kinc:+-I "$(dirname "$kinc")"} -o "$init/bin/repro" "$repro" \
+    || { echo "VM job failed: the C reproducer did not build"; exit 1; }
+fi
 mkdir -p "$init/etc/dec-013"
 cp "$repo/reports/mtty/deviations.yaml" "$init/etc/deviations.yaml"
 cp "$repo/reports/mtty/dec-013-enomsg-or-zero/deviations.yaml" "$init/etc/dec-013/deviations.yaml"
@@ -96,6 +104,13 @@ run() {
 }
 run defaults --deviations /etc/deviations.yaml
 run dec-013-enomsg-or-zero --decide DEC-013=enomsg-or-zero --deviations /etc/dec-013/deviations.yaml
+if [ -x /bin/repro ]; then
+  u=83b8f4f2-509f-382f-3c1e-e6bfe0fa1001
+  g=$(basename $(readlink /sys/bus/mdev/devices/$u/iommu_group))
+  /bin/repro /dev/vfio/$g $u > /repro.log 2>&1
+  echo "GUEST: REPRO $?"
+  sed 's/^/GUEST: repro: /' /repro.log
+fi
 # The report leaves on the second serial port, as base64 of a gzipped tar.
 tar -c -C / report | gzip | base64 > /dev/ttyS1
 echo "GUEST: RESULT DONE"
@@ -128,6 +143,7 @@ for run in defaults dec-013-enomsg-or-zero; do
   want="$repo/reports/mtty"; [ $run = defaults ] || want="$want/$run"
   if $update; then
     cp "$got/$run"/report.md "$got/$run"/report.json "$got/$run"/junit.xml "$got/$run"/states.dot "$want/"
+    rm -rf "$want/reproducers"; [ -d "$got/$run/reproducers" ] && cp -r "$got/$run/reproducers" "$want/"
     continue
   fi
   echo "$out" | grep -aq "GUEST: EXIT $run 0" \
@@ -138,5 +154,9 @@ for run in defaults dec-013-enomsg-or-zero; do
       head -60 "$work/$run-$f.diff"; status=1; }
   done
 done
+if ! $update && [ -f "$repro" ]; then
+  echo "$out" | grep -aq "GUEST: REPRO 0" \
+    || { echo "VM job failed: the C reproducer did not replay mtty's answers"; status=1; }
+fi
 $update && echo "reports/mtty/ updated from the guest's runs"
 exit $status

@@ -240,4 +240,17 @@ impl<'a, P: Protocol> Checker<'a, P> {
             .collect();
         crate::regression::reproducer::<P>(check, &steps)
     }
+
+    /// The trace as a C program issuing the same calls (v2 only).
+    pub fn c_reproducer(&self, check: &str) -> Option<String>
+    where
+        P: crate::target::Target,
+    {
+        let steps: Vec<(P::Op, P::Outcome)> = self
+            .trace
+            .iter()
+            .map(|s| (s.op.clone(), s.outcome.clone()))
+            .collect();
+        P::c_reproducer(check, &steps)
+    }
 }

@@ -16,6 +16,7 @@ pub mod harness;
 pub mod mock;
 pub mod regression;
 pub mod report;
+pub mod reproducer_c;
 pub mod runner;
 pub mod suites;
 pub mod target;

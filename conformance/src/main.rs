@@ -397,6 +397,16 @@ fn write_reports(report: &Report, dir: &std::path::Path) -> Result<(), String> {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
     }
+    for c in &report.checks {
+        if let Some(code) = &c.c_reproducer {
+            let path = dir.join(report::c_reproducer_file(&c.name));
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("{}: cannot create: {e}", parent.display()))?;
+            }
+            std::fs::write(&path, code).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        }
+    }
     Ok(())
 }
 

@@ -45,6 +45,12 @@ pub trait Target: Protocol + Sized {
     /// A finite set of operations worth trying next, for exploration and
     /// random sequences.
     fn alphabet(&self, belief: &Belief<Self::State>) -> Vec<Self::Op>;
+
+    /// The trace of check `name` as a C program issuing the same calls,
+    /// where the protocol has one.
+    fn c_reproducer(_name: &str, _steps: &[(Self::Op, Self::Outcome)]) -> Option<String> {
+        None
+    }
 }
 
 impl Target for Fsm {
@@ -57,6 +63,10 @@ impl Target for Fsm {
 
     fn label(&self) -> String {
         format!("v2/{}", self.flags())
+    }
+
+    fn c_reproducer(name: &str, steps: &[(v2::Op, v2::Outcome)]) -> Option<String> {
+        Some(crate::reproducer_c::v2(name, steps))
     }
 
     fn arc_cases(&self) -> Vec<ArcCase<v2::Op>> {

@@ -23,6 +23,8 @@ pub struct Verdict {
     pub trace: Vec<String>,
     /// A `#[test]` function that replays the trace, to paste into a test file.
     pub reproducer: Option<String>,
+    /// The same trace as a C program issuing the same calls (v2).
+    pub c_reproducer: Option<String>,
     /// Time spent in device calls.
     pub device_time: Duration,
     /// Time of each step of the trace, in order.
@@ -63,6 +65,7 @@ impl Verdict {
             detail: why.into(),
             trace: Vec::new(),
             reproducer: None,
+            c_reproducer: None,
             device_time: Duration::ZERO,
             step_times: Vec::new(),
             transfer: None,
@@ -97,6 +100,7 @@ impl Verdict {
                 reqs.push(r);
             }
         }
+        let c_reproducer = reproducer.as_ref().and_then(|_| checker.c_reproducer(&name));
         Verdict {
             suite,
             name,
@@ -106,6 +110,7 @@ impl Verdict {
             detail,
             trace: checker.trace_lines(),
             reproducer,
+            c_reproducer,
             device_time,
             step_times: checker.trace().iter().map(|s| s.took).collect(),
             transfer: None,

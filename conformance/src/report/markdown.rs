@@ -59,6 +59,12 @@ pub fn markdown(report: &Report) -> String {
                 if let Some(repro) = &c.reproducer {
                     out.push_str(&format!("Regression test:\n\n```rust\n{repro}```\n\n"));
                 }
+                if c.c_reproducer.is_some() {
+                    out.push_str(&format!(
+                        "The same calls in C, for the kernel side: `{}`.\n\n",
+                        super::c_reproducer_file(&c.name)
+                    ));
+                }
             }
             if r.failures.len() > 1 {
                 out.push_str(&format!(

@@ -95,6 +95,10 @@ pub struct CheckResult {
     /// A paste-ready regression test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproducer: Option<String>,
+    /// The trace as a C program (written beside the report as
+    /// `reproducers/<name>.c`, not into the JSON).
+    #[serde(skip)]
+    pub c_reproducer: Option<String>,
     /// Time spent in device calls, in microseconds (not compared by tests).
     pub device_time_us: u64,
 }
@@ -115,9 +119,26 @@ impl From<&Verdict> for CheckResult {
                 Vec::new()
             },
             reproducer: v.reproducer.clone(),
+            c_reproducer: v.c_reproducer.clone(),
             device_time_us: v.device_time.as_micros() as u64,
         }
     }
+}
+
+/// The file, under the report directory, of check `name`'s C reproducer.
+pub fn c_reproducer_file(name: &str) -> String {
+    let ident: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let ident: Vec<&str> = ident.split('-').filter(|s| !s.is_empty()).collect();
+    format!("reproducers/{}.c", ident.join("-"))
 }
 
 /// Counts of requirement results.
