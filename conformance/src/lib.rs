@@ -18,6 +18,7 @@ pub mod regression;
 pub mod report;
 pub mod reproducer_c;
 pub mod runner;
+pub mod sometimes;
 pub mod suites;
 pub mod target;
 pub mod uapi_drift;

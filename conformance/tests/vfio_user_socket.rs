@@ -75,6 +75,12 @@ fn the_correct_mock_passes_every_suite_through_the_socket() {
             .unwrap()
             .starts_with("not applicable: vfio-user has no data fds"));
         assert!(!report.failed());
+        // What the run exercised: over the socket nothing can make the
+        // device fall into ERROR (no fault injection), and the report says so.
+        let props = vfio_mig_conformance::sometimes::v2(&verdicts);
+        assert!(!props[0].seen, "ERROR is not reachable over vfio-user: {props:?}");
+        assert_eq!(props[1].seen, flags == 5, "{props:?}");
+        assert!(props[2].seen && props[3].seen, "{props:?}");
         // The rules only vfio-user has, on the wire (after the suites: the
         // server takes one client at a time).
         let path = factory.device(0).unwrap();

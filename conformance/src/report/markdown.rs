@@ -80,6 +80,16 @@ pub fn markdown(report: &Report) -> String {
             report.stale_deviations.join(", ")
         ));
     }
+    if !report.sometimes.is_empty() {
+        out.push_str(
+            "## Exercised at least once\n\nWhat the checks must have done for their passes to mean something:\n\n",
+        );
+        for s in &report.sometimes {
+            let mark = if s.seen { "yes" } else { "**no**" };
+            out.push_str(&format!("- {}: {mark}\n", s.what));
+        }
+        out.push('\n');
+    }
     out.push_str(
         "## Requirements\n\n| requirement | level | result | checks | rule |\n|---|---|---|---|---|\n",
     );

@@ -235,6 +235,18 @@ pub struct Report {
     /// Known deviations that no longer fail: the list is stale.
     #[serde(default)]
     pub stale_deviations: Vec<String>,
+    /// Behaviours the run exercised at least once, or not (v2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sometimes: Vec<SometimesResult>,
+}
+
+/// One "sometimes" property of the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SometimesResult {
+    /// What had to happen at least once.
+    pub what: String,
+    /// Whether it happened.
+    pub seen: bool,
 }
 
 fn flag_present(flags: Option<MigrationFlags>, f: FlagName) -> bool {
@@ -410,6 +422,16 @@ impl Report {
                 })
                 .collect(),
             stale_deviations: Vec::new(),
+            sometimes: match protocol {
+                ProtocolName::V2 => crate::sometimes::v2(verdicts)
+                    .into_iter()
+                    .map(|s| SometimesResult {
+                        what: s.what.to_owned(),
+                        seen: s.seen,
+                    })
+                    .collect(),
+                ProtocolName::V1 => Vec::new(),
+            },
         }
     }
 
