@@ -11,6 +11,7 @@ pub use vfio_mig_model::ProtocolKind;
 pub mod adapters;
 pub mod check;
 pub mod device;
+pub mod differential;
 pub mod harness;
 #[cfg(feature = "adapter-mock")]
 pub mod mock;
