@@ -241,6 +241,19 @@ impl<'a, P: Protocol> Checker<'a, P> {
         crate::regression::reproducer::<P>(check, &steps)
     }
 
+    /// The trace in the JSON trace format (v2 only).
+    pub fn json_trace(&self) -> Option<String>
+    where
+        P: crate::target::Target,
+    {
+        let steps: Vec<(P::Op, P::Outcome)> = self
+            .trace
+            .iter()
+            .map(|s| (s.op.clone(), s.outcome.clone()))
+            .collect();
+        self.model.json_trace(&steps)
+    }
+
     /// The trace as a C program issuing the same calls (v2 only).
     pub fn c_reproducer(&self, check: &str) -> Option<String>
     where

@@ -22,6 +22,7 @@ pub mod runner;
 pub mod sometimes;
 pub mod suites;
 pub mod target;
+pub mod trace_json;
 pub mod uapi_drift;
 pub mod verdict;
 #[cfg(feature = "adapter-mock")]

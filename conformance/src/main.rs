@@ -96,6 +96,10 @@ struct RunArgs {
     /// Leave timings out of the reports (for committed reference reports).
     #[arg(long)]
     no_timings: bool,
+    /// Also write every check's operations in the JSON trace format to
+    /// DIR/<check>.json (for `vfio-mig check-trace`).
+    #[arg(long, value_name = "DIR")]
+    traces: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -104,6 +108,15 @@ enum Command {
     Run(Box<RunArgs>),
     /// List the mock's deliberately broken variants.
     Mutants,
+    /// Check a recorded v2 trace (the JSON trace format) against the model,
+    /// without any device.
+    CheckTrace {
+        /// The trace file.
+        file: PathBuf,
+        /// Take a decision otherwise than by default, as ID=OPTION (repeatable).
+        #[arg(long = "decide", value_name = "ID=OPTION")]
+        decide: Vec<String>,
+    },
     /// Compare a kernel's migration uAPI with the model (the drift gate).
     UapiCheck {
         /// The kernel's include/uapi/linux/vfio.h.
@@ -141,6 +154,13 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Run(args) => match run(&catalogue, &args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::CheckTrace { file, decide } => match check_trace(&file, &decide) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -355,6 +375,18 @@ fn run(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
     write_reports(&report, &args.report_dir)?;
     print!("{}", report.summary_text());
     println!("reports written to {}", args.report_dir.display());
+    if let Some(dir) = &args.traces {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+        for v in &verdicts {
+            if let Some(json) = &v.json_trace {
+                let file = report::c_reproducer_file(&v.name)
+                    .replace("reproducers/", "")
+                    .replace(".c", ".json");
+                let path = dir.join(file);
+                std::fs::write(&path, json).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+            }
+        }
+    }
     let mut code = if report.failed() { 1 } else { 0 };
     if let Some(base) = baseline {
         let regressions = regressions(&base, &report);
@@ -483,6 +515,38 @@ fn run_adapter_vfio_user(args: &RunArgs, opts: &Options, profile: Profile) -> Re
 #[cfg(not(feature = "adapter-vfio-user"))]
 fn run_adapter_vfio_user(_: &RunArgs, _: &Options, _: Profile) -> Result<Run, String> {
     Err("this build has no vfio-user adapter: rebuild with --features adapter-vfio-user".to_owned())
+}
+
+fn check_trace(file: &std::path::Path, decide: &[String]) -> Result<ExitCode, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+    let mut profile = Profile::defaults(ProtocolKind::V2);
+    for d in decide {
+        let (id, option) = d
+            .split_once('=')
+            .ok_or_else(|| format!("--decide {d}: expected ID=OPTION, e.g. DEC-013=enomsg-or-zero"))?;
+        profile
+            .choose(id.trim(), option.trim())
+            .map_err(|e| format!("--decide {d}: {e}"))?;
+    }
+    let checked = vfio_mig_conformance::trace_json::check(&text, profile)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    match &checked.violation {
+        None => {
+            println!(
+                "{}: {} steps, every one allowed by the model",
+                file.display(),
+                checked.steps
+            );
+            if !checked.warnings.is_empty() {
+                println!("SHOULD not met: {}", checked.warnings.join(", "));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some((at, f)) => {
+            println!("{}: step {at} is not allowed: {f}", file.display());
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 fn uapi_check(header: &std::path::Path, main: &std::path::Path) -> Result<ExitCode, String> {

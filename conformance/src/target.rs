@@ -51,6 +51,12 @@ pub trait Target: Protocol + Sized {
     fn c_reproducer(_name: &str, _steps: &[(Self::Op, Self::Outcome)]) -> Option<String> {
         None
     }
+
+    /// The trace in the project's JSON trace format, where the protocol has
+    /// one.
+    fn json_trace(&self, _steps: &[(Self::Op, Self::Outcome)]) -> Option<String> {
+        None
+    }
 }
 
 impl Target for Fsm {
@@ -67,6 +73,10 @@ impl Target for Fsm {
 
     fn c_reproducer(name: &str, steps: &[(v2::Op, v2::Outcome)]) -> Option<String> {
         Some(crate::reproducer_c::v2(name, steps))
+    }
+
+    fn json_trace(&self, steps: &[(v2::Op, v2::Outcome)]) -> Option<String> {
+        Some(crate::trace_json::write(self.flags(), self.data_size(), steps))
     }
 
     fn arc_cases(&self) -> Vec<ArcCase<v2::Op>> {

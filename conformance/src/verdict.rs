@@ -25,6 +25,8 @@ pub struct Verdict {
     pub reproducer: Option<String>,
     /// The same trace as a C program issuing the same calls (v2).
     pub c_reproducer: Option<String>,
+    /// The trace in the JSON trace format (v2).
+    pub json_trace: Option<String>,
     /// Time spent in device calls.
     pub device_time: Duration,
     /// Time of each step of the trace, in order.
@@ -66,6 +68,7 @@ impl Verdict {
             trace: Vec::new(),
             reproducer: None,
             c_reproducer: None,
+            json_trace: None,
             device_time: Duration::ZERO,
             step_times: Vec::new(),
             transfer: None,
@@ -111,6 +114,7 @@ impl Verdict {
             trace: checker.trace_lines(),
             reproducer,
             c_reproducer,
+            json_trace: checker.json_trace(),
             device_time,
             step_times: checker.trace().iter().map(|s| s.took).collect(),
             transfer: None,

@@ -126,6 +126,11 @@ impl Fsm {
         self
     }
 
+    /// Whether the device offers `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`.
+    pub fn data_size(&self) -> bool {
+        self.data_size
+    }
+
     /// Whether `VFIO_MIG_GET_PRECOPY_INFO` exists on this transport.
     pub fn precopy_info(&self) -> bool {
         self.precopy_info
