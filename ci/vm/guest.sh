@@ -79,6 +79,16 @@ if [ -f "$repro" ]; then
   cc -static -O1 -D__user= ${kinc:+-I "$(dirname "$kinc")"} -o "$init/bin/repro" "$repro" \
     || { echo "VM job failed: the C reproducer did not build"; exit 1; }
 fi
+# A small C program that migrates mtty, run under the recorder (a dynamic
+# program and a preloaded library: the loader and the libraries they need
+# come along).
+cargo build -q --release --locked -p vfio-mig-recorder || { echo "VM job failed: the recorder did not build"; exit 1; }
+cc -O1 -o "$init/bin/migrate" "$repo/ci/vm/migrate.c" || { echo "VM job failed: migrate.c did not build"; exit 1; }
+mkdir -p "$init/lib"
+cp "$repo/target/release/libvfio_mig_recorder.so" "$init/lib/"
+for lib in $(ldd "$init/bin/migrate" "$init/lib/libvfio_mig_recorder.so" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u); do
+  mkdir -p "$init$(dirname "$lib")"; cp -L "$lib" "$init$lib"
+done
 mkdir -p "$init/etc/dec-013"
 cp "$repo/reports/mtty/deviations.yaml" "$init/etc/deviations.yaml"
 cp "$repo/reports/mtty/dec-013-enomsg-or-zero/deviations.yaml" "$init/etc/dec-013/deviations.yaml"
@@ -104,6 +114,16 @@ run() {
 }
 run defaults --deviations /etc/deviations.yaml
 run dec-013-enomsg-or-zero --decide DEC-013=enomsg-or-zero --deviations /etc/dec-013/deviations.yaml
+# A migration by another program, recorded with LD_PRELOAD and checked offline.
+u1=83b8f4f2-509f-382f-3c1e-e6bfe0fa1001; u2=83b8f4f2-509f-382f-3c1e-e6bfe0fa1002
+g1=$(basename $(readlink /sys/bus/mdev/devices/$u1/iommu_group)); g2=$(basename $(readlink /sys/bus/mdev/devices/$u2/iommu_group))
+mkdir -p /traces
+LD_PRELOAD=/lib/libvfio_mig_recorder.so VFIO_MIG_TRACE_DIR=/traces /bin/migrate /dev/vfio/$g1 $u1 /dev/vfio/$g2 $u2 > /m.log 2>&1
+echo "GUEST: MIGRATE $?"
+sed 's/^/GUEST: migrate: /' /m.log
+for t in /traces/*.json; do
+  /bin/vfio-mig check-trace $t > /t.log 2>&1; echo "GUEST: TRACE $?"; sed 's/^/GUEST: trace: /' /t.log
+done
 if [ -x /bin/repro ]; then
   u=83b8f4f2-509f-382f-3c1e-e6bfe0fa1001
   g=$(basename $(readlink /sys/bus/mdev/devices/$u/iommu_group))
@@ -154,6 +174,11 @@ for run in defaults dec-013-enomsg-or-zero; do
       head -60 "$work/$run-$f.diff"; status=1; }
   done
 done
+if ! $update; then
+  echo "$out" | grep -aq "GUEST: MIGRATE 0" || { echo "VM job failed: the recorded migration did not complete"; status=1; }
+  [ "$(echo "$out" | grep -ac 'GUEST: TRACE 0')" = 2 ] \
+    || { echo "VM job failed: the recorder's two traces did not both check clean"; status=1; }
+fi
 if ! $update && [ -f "$repro" ]; then
   echo "$out" | grep -aq "GUEST: REPRO 0" \
     || { echo "VM job failed: the C reproducer did not replay mtty's answers"; status=1; }
