@@ -102,12 +102,44 @@ struct RunArgs {
     traces: Option<PathBuf>,
 }
 
+/// Options of `diff`.
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The adapter of both devices.
+    #[arg(long, value_enum, default_value = "mock")]
+    adapter: AdapterKind,
+    /// vfio, vfio-user: the first device (defaults to the environment).
+    #[arg(long)]
+    device: Option<String>,
+    /// vfio, vfio-user: the second device, compared with the first.
+    #[arg(long)]
+    device2: Option<String>,
+    /// Mock: migration flags as bits.
+    #[arg(long, default_value_t = 7)]
+    flags: u64,
+    /// Mock: the second device runs this deliberately broken variant.
+    #[arg(long)]
+    mutant: Option<String>,
+    /// Sequences to run.
+    #[arg(long, default_value_t = 64)]
+    sequences: usize,
+    /// Operations per sequence.
+    #[arg(long, default_value_t = 12)]
+    len: usize,
+    /// Seed of the sequences.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run every suite against a device and write the reports.
     Run(Box<RunArgs>),
     /// List the mock's deliberately broken variants.
     Mutants,
+    /// Run the same operation sequences on two devices (two driver versions,
+    /// two transports, the mock and a mutant) and print where they differ.
+    Diff(Box<DiffArgs>),
     /// Check a recorded v2 trace (the JSON trace format) against the model,
     /// without any device.
     CheckTrace {
@@ -154,6 +186,13 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Run(args) => match run(&catalogue, &args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Diff(args) => match diff(&args) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -515,6 +554,70 @@ fn run_adapter_vfio_user(args: &RunArgs, opts: &Options, profile: Profile) -> Re
 #[cfg(not(feature = "adapter-vfio-user"))]
 fn run_adapter_vfio_user(_: &RunArgs, _: &Options, _: Profile) -> Result<Run, String> {
     Err("this build has no vfio-user adapter: rebuild with --features adapter-vfio-user".to_owned())
+}
+
+type DevicePair = (
+    Box<dyn vfio_mig_conformance::device::Device<vfio_mig_model::v2::Fsm>>,
+    Box<dyn vfio_mig_conformance::device::Device<vfio_mig_model::v2::Fsm>>,
+);
+
+fn diff_devices(args: &DiffArgs) -> Result<DevicePair, String> {
+    use vfio_mig_conformance::mock::MockV2;
+    match args.adapter {
+        AdapterKind::Mock => {
+            let flags = MigrationFlags::new(args.flags).map_err(|e| format!("--flags: {e}"))?;
+            let config = MockConfig::v2(flags);
+            let mut broken = config.clone();
+            if let Some(name) = &args.mutant {
+                broken.mutant = Some(
+                    Mutant::ALL
+                        .iter()
+                        .copied()
+                        .find(|m| m.name() == name && m.protocol() == ProtocolKind::V2)
+                        .ok_or_else(|| format!("--mutant: no v2 mutant {name:?} (see `vfio-mig mutants`)"))?,
+                );
+            }
+            Ok((Box::new(MockV2::new(config, 0)), Box::new(MockV2::new(broken, 0))))
+        }
+        #[cfg(feature = "adapter-vfio")]
+        AdapterKind::Vfio => open_pair(vfio_mig_conformance::adapters::VFIO, args),
+        #[cfg(feature = "adapter-vfio-user")]
+        AdapterKind::VfioUser => open_pair(vfio_mig_conformance::adapters::VFIO_USER, args),
+        #[allow(unreachable_patterns)]
+        _ => Err("this build has no such adapter: rebuild with its feature".to_owned()),
+    }
+}
+
+#[cfg(any(feature = "adapter-vfio", feature = "adapter-vfio-user"))]
+fn open_pair(kind: vfio_mig_conformance::adapters::Kind, args: &DiffArgs) -> Result<DevicePair, String> {
+    use vfio_mig_conformance::device::DeviceFactory;
+    let f = vfio_mig_conformance::adapters::Factory::with_devices(
+        kind,
+        args.device.clone(),
+        args.device2.clone(),
+    );
+    Ok((
+        f.open(0).map_err(|e| e.to_string())?,
+        f.open(1).map_err(|e| e.to_string())?,
+    ))
+}
+
+fn diff(args: &DiffArgs) -> Result<ExitCode, String> {
+    use vfio_mig_conformance::differential::{compare, sequences, Class};
+    use vfio_mig_conformance::target::Target;
+    let (mut a, mut b) = diff_devices(args)?;
+    let model = vfio_mig_model::v2::Fsm::model(&a.describe(), Profile::defaults(ProtocolKind::V2));
+    let seqs = sequences(&model, args.sequences, args.len, args.seed);
+    let table = compare(&model, a.as_mut(), b.as_mut(), &seqs).map_err(|e| e.to_string())?;
+    let first = a.describe().name;
+    let second = match (&args.mutant, b.describe().name) {
+        (Some(m), _) if args.adapter == AdapterKind::Mock => format!("mock ({m})"),
+        (_, n) if n == first => format!("{n} (second)"),
+        (_, n) => n,
+    };
+    print!("{}", table.markdown(&first, &second));
+    let real = table.differences.iter().any(|d| d.class != Class::Equivalent);
+    Ok(ExitCode::from(u8::from(real)))
 }
 
 fn check_trace(file: &std::path::Path, decide: &[String]) -> Result<ExitCode, String> {

@@ -219,3 +219,31 @@ fn decide_changes_the_judgement_and_the_report_records_it() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("expected ID=OPTION"), "{}", stderr(&o));
 }
+
+/// `diff` runs the same sequences on two devices: two copies of the correct
+/// mock never differ; a mutant differs where the model allows only the
+/// correct answer, and the exit code says so.
+#[test]
+fn diff_prints_a_table_and_fails_on_answers_the_model_does_not_allow() {
+    let o = vfio_mig(&["diff", "--sequences", "32"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("0 answered differently"));
+    let o = vfio_mig(&[
+        "diff",
+        "--mutant",
+        "accepts-blocked-arc",
+        "--flags",
+        "5",
+        "--sequences",
+        "256",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("| SET PRE_COPY |") && out.contains("OnlyFirstAllowed"),
+        "{out}"
+    );
+    let o = vfio_mig(&["diff", "--mutant", "no-such-thing"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no v2 mutant"), "{}", stderr(&o));
+}
