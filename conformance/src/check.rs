@@ -220,6 +220,14 @@ impl<'a, P: Protocol> Checker<'a, P> {
         Ok(outcome)
     }
 
+    /// The operations and outcomes so far.
+    fn steps(&self) -> Vec<(P::Op, P::Outcome)> {
+        self.trace
+            .iter()
+            .map(|s| (s.op.clone(), s.outcome.clone()))
+            .collect()
+    }
+
     /// The trace rendered one step per line.
     pub fn trace_lines(&self) -> Vec<String> {
         self.trace
@@ -233,11 +241,7 @@ impl<'a, P: Protocol> Checker<'a, P> {
     where
         P: crate::target::Target,
     {
-        let steps: Vec<(P::Op, P::Outcome)> = self
-            .trace
-            .iter()
-            .map(|s| (s.op.clone(), s.outcome.clone()))
-            .collect();
+        let steps = self.steps();
         crate::regression::reproducer::<P>(check, &steps)
     }
 
@@ -246,11 +250,7 @@ impl<'a, P: Protocol> Checker<'a, P> {
     where
         P: crate::target::Target,
     {
-        let steps: Vec<(P::Op, P::Outcome)> = self
-            .trace
-            .iter()
-            .map(|s| (s.op.clone(), s.outcome.clone()))
-            .collect();
+        let steps = self.steps();
         self.model.json_trace(&steps)
     }
 
@@ -259,11 +259,7 @@ impl<'a, P: Protocol> Checker<'a, P> {
     where
         P: crate::target::Target,
     {
-        let steps: Vec<(P::Op, P::Outcome)> = self
-            .trace
-            .iter()
-            .map(|s| (s.op.clone(), s.outcome.clone()))
-            .collect();
+        let steps = self.steps();
         P::c_reproducer(check, &steps)
     }
 }

@@ -346,15 +346,7 @@ fn run(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
         ProtocolArg::V1 => (ProtocolName::V1, ProtocolKind::V1),
         ProtocolArg::V2 => (ProtocolName::V2, ProtocolKind::V2),
     };
-    let mut profile = Profile::defaults(kind);
-    for d in &args.decide {
-        let (id, option) = d
-            .split_once('=')
-            .ok_or_else(|| format!("--decide {d}: expected ID=OPTION, e.g. DEC-013=enomsg-or-zero"))?;
-        profile
-            .choose(id.trim(), option.trim())
-            .map_err(|e| format!("--decide {d}: {e}"))?;
-    }
+    let profile = decided(kind, &args.decide)?;
     let (device, flags, transport, verdicts) = match args.adapter {
         AdapterKind::Mock => {
             let flags = MigrationFlags::new(args.flags).map_err(|e| format!("--flags: {e}"))?;
@@ -620,9 +612,9 @@ fn diff(args: &DiffArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::from(u8::from(real)))
 }
 
-fn check_trace(file: &std::path::Path, decide: &[String]) -> Result<ExitCode, String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
-    let mut profile = Profile::defaults(ProtocolKind::V2);
+/// The default profile of `kind` with the `--decide ID=OPTION` choices.
+fn decided(kind: ProtocolKind, decide: &[String]) -> Result<Profile, String> {
+    let mut profile = Profile::defaults(kind);
     for d in decide {
         let (id, option) = d
             .split_once('=')
@@ -631,6 +623,12 @@ fn check_trace(file: &std::path::Path, decide: &[String]) -> Result<ExitCode, St
             .choose(id.trim(), option.trim())
             .map_err(|e| format!("--decide {d}: {e}"))?;
     }
+    Ok(profile)
+}
+
+fn check_trace(file: &std::path::Path, decide: &[String]) -> Result<ExitCode, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+    let profile = decided(ProtocolKind::V2, decide)?;
     let checked = vfio_mig_conformance::trace_json::check(&text, profile)
         .map_err(|e| format!("{}: {e}", file.display()))?;
     match &checked.violation {

@@ -57,24 +57,21 @@ pub fn check_v1(factory: &dyn DeviceFactory<Region>, ops: &[v1::Op]) -> Result<(
     })
 }
 
+/// `name` as lower-case letters and digits joined by `sep` (for function
+/// and file names).
+pub fn ident(name: &str, sep: char) -> String {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|s| !s.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join(&sep.to_string())
+}
+
 /// A `#[test]` function that replays `steps` (operation, observed outcome),
 /// ready to paste into a test file next to a `factory()` that opens the
 /// device.
 pub fn reproducer<T: Target>(name: &str, steps: &[(T::Op, T::Outcome)]) -> String {
-    let ident: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect::<String>()
-        .split('_')
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("_");
+    let ident = ident(name, '_');
     let (uses, check) = match T::KIND {
         vfio_mig_model::ProtocolKind::V2 => (
             "vfio_mig_model::v2::{DataTag::*, FdRef, MigState::*, Op::*}",

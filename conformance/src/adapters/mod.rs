@@ -36,6 +36,20 @@ pub const VFIO_USER: Kind = Kind {
     open: |name, index| Ok(Box::new(vfio_user::VfioUserAdapter::open(name, index)?)),
 };
 
+/// The per-call deadline of the real adapters: `VFIO_MIG_TIMEOUT_MS` when
+/// set, 10 s otherwise.
+#[cfg(any(feature = "adapter-vfio", feature = "adapter-vfio-user"))]
+pub fn timeout_from_env() -> Result<std::time::Duration, String> {
+    match std::env::var("VFIO_MIG_TIMEOUT_MS") {
+        Ok(ms) => ms
+            .trim()
+            .parse()
+            .map(std::time::Duration::from_millis)
+            .map_err(|e| format!("VFIO_MIG_TIMEOUT_MS={ms}: {e}")),
+        Err(_) => Ok(std::time::Duration::from_secs(10)),
+    }
+}
+
 /// The devices an adapter is pointed at: instance 0 (the source) and 1 (the
 /// destination of round trips), from the runner's options or the
 /// environment.

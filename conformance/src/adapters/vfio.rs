@@ -11,13 +11,9 @@
 
 use crate::device::{Description, Device, DeviceError, Io};
 use std::path::Path;
-use std::time::Duration;
 use vfio_mig_model::v2::{Fsm, MigState, MigrationFlags, Op, Outcome};
 use vfio_mig_model::{Errno, ProtocolKind};
 use vfio_mig_sys::{uapi, DataFd, VfioDevice};
-
-/// The deadline of each device call unless `VFIO_MIG_TIMEOUT_MS` says otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A byte of a device region: region index and offset in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,14 +118,7 @@ fn err(e: vfio_mig_sys::Error) -> Outcome {
 impl VfioAdapter {
     /// Opens `name` as instance `index` (0 = source, 1 = destination).
     pub fn open(name: &str, index: usize) -> Result<Self, DeviceError> {
-        let timeout = match std::env::var("VFIO_MIG_TIMEOUT_MS") {
-            Ok(ms) => Duration::from_millis(
-                ms.trim()
-                    .parse()
-                    .map_err(|e| unusable(name, format!("VFIO_MIG_TIMEOUT_MS={ms}: {e}")))?,
-            ),
-            Err(_) => DEFAULT_TIMEOUT,
-        };
+        let timeout = super::timeout_from_env().map_err(|e| unusable(name, e))?;
         let probe = Probe::for_device(name).map_err(|e| unusable(name, e))?;
         let mut dev = VfioDevice::open(name, timeout).map_err(|e| DeviceError::Unusable(e.to_string()))?;
         let bits = dev

@@ -20,14 +20,10 @@
 
 use crate::device::{Description, Device, DeviceError, Io, Transport};
 use std::os::unix::net::UnixStream;
-use std::time::Duration;
 use vfio_mig_model::v2::{uapi, Fsm, MigState, MigrationFlags, Op, Outcome, PathTable};
 use vfio_mig_model::{Errno, ProtocolKind};
 use vfio_mig_vfio_user::codec::DEFAULT_MAX_DATA_XFER;
 use vfio_mig_vfio_user::{read_frame, write_frame, FrameError, Header, Reply, Request};
-
-/// The deadline of each request unless `VFIO_MIG_TIMEOUT_MS` says otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What went wrong with a request.
 enum Fail {
@@ -61,14 +57,7 @@ fn unusable(path: &str, why: impl std::fmt::Display) -> DeviceError {
 impl VfioUserAdapter {
     /// Connects to the server on socket `path` and negotiates.
     pub fn open(path: &str, _index: usize) -> Result<Self, DeviceError> {
-        let timeout = match std::env::var("VFIO_MIG_TIMEOUT_MS") {
-            Ok(ms) => Duration::from_millis(
-                ms.trim()
-                    .parse()
-                    .map_err(|e| unusable(path, format!("VFIO_MIG_TIMEOUT_MS={ms}: {e}")))?,
-            ),
-            Err(_) => DEFAULT_TIMEOUT,
-        };
+        let timeout = super::timeout_from_env().map_err(|e| unusable(path, e))?;
         let stream = UnixStream::connect(path).map_err(|e| unusable(path, format!("cannot connect: {e}")))?;
         stream
             .set_read_timeout(Some(timeout))

@@ -127,18 +127,7 @@ impl From<&Verdict> for CheckResult {
 
 /// The file, under the report directory, of check `name`'s C reproducer.
 pub fn c_reproducer_file(name: &str) -> String {
-    let ident: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let ident: Vec<&str> = ident.split('-').filter(|s| !s.is_empty()).collect();
-    format!("reproducers/{}.c", ident.join("-"))
+    format!("reproducers/{}.c", crate::regression::ident(name, '-'))
 }
 
 /// Counts of requirement results.
