@@ -82,10 +82,10 @@ fi
 # A small C program that migrates mtty, run under the recorder (a dynamic
 # program and a preloaded library: the loader and the libraries they need
 # come along).
-cargo build -q --release --locked -p vfio-mig-recorder || { echo "VM job failed: the recorder did not build"; exit 1; }
+cargo build -q --locked -p vfio-mig-recorder || { echo "VM job failed: the recorder did not build"; exit 1; }
 cc -O1 -o "$init/bin/migrate" "$repo/ci/vm/migrate.c" || { echo "VM job failed: migrate.c did not build"; exit 1; }
 mkdir -p "$init/lib"
-cp "$repo/target/release/libvfio_mig_recorder.so" "$init/lib/"
+cp "$repo/target/debug/libvfio_mig_recorder.so" "$init/lib/"
 for lib in $(ldd "$init/bin/migrate" "$init/lib/libvfio_mig_recorder.so" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u); do
   mkdir -p "$init$(dirname "$lib")"; cp -L "$lib" "$init$lib"
 done
