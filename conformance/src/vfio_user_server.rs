@@ -255,19 +255,15 @@ impl MockServer {
         let (true, Some(fd)) = (saving, self.live) else {
             return Err(Errno::EINVAL);
         };
-        let mut io = std::mem::take(&mut self.io);
-        let outcome = self.exec(Op::Read { fd, len: size }, &mut io);
-        let reply = match outcome {
+        match self.dev.exec(&Op::Read { fd, len: size }, &mut self.io) {
             Outcome::Bytes(_) => Ok(Reply::MigData {
-                data: io.read.clone(),
+                data: self.io.read.clone(),
             }),
             // No more for now: a short (empty) reply says so over vfio-user.
             Outcome::Err(Errno::ENOMSG) => Ok(Reply::MigData { data: Vec::new() }),
             Outcome::Err(e) => Err(e),
             _ => Err(Errno::EIO),
-        };
-        self.io = io;
-        reply
+        }
     }
 
     fn write(&mut self, data: Vec<u8>) -> Answer {

@@ -260,7 +260,7 @@ impl Device<Fsm> for VfioAdapter {
             .generation
             .wrapping_mul(2)
             .wrapping_add(self.instance as u8 & 1);
-        for &at in &self.scratch.clone() {
+        for &at in &self.scratch {
             self.dev
                 .write_at(at, &[value])
                 .map_err(|e| unusable(&name, format!("cannot write a scratch byte: {e}")))?;
@@ -273,7 +273,7 @@ impl Device<Fsm> for VfioAdapter {
             return None;
         }
         let mut out = Vec::with_capacity(self.state.len());
-        for &at in &self.state.clone() {
+        for &at in &self.state {
             out.extend(self.dev.read_at(at, 1).ok()?);
         }
         Some(out)
