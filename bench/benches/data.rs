@@ -17,17 +17,18 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+use vfio_mig_adapters::vfio_user::VfioUserAdapter;
 use vfio_mig_bench::{large_stream_mock, load, save, CHUNK, STREAM_LEN};
-use vfio_mig_conformance::adapters::vfio_user::VfioUserAdapter;
-use vfio_mig_conformance::check::Status;
-use vfio_mig_conformance::device::Device;
-use vfio_mig_conformance::device::DeviceFactory;
-use vfio_mig_conformance::mock::MockFactory;
-use vfio_mig_conformance::suites::data;
-use vfio_mig_conformance::target::Target;
-use vfio_mig_conformance::vfio_user_server::MockServer;
+use vfio_mig_device::Device;
+use vfio_mig_device::DeviceFactory;
+use vfio_mig_engine::check::Status;
+use vfio_mig_engine::handle::Handle;
+use vfio_mig_engine::suites::data;
+use vfio_mig_engine::target::Target;
+use vfio_mig_mock::vfio_user_server::MockServer;
+use vfio_mig_mock::MockFactory;
 use vfio_mig_model::v2::Fsm;
-use vfio_mig_model::{Profile, ProtocolKind};
+use vfio_mig_model::{Profile, ProtocolName};
 
 fn data_path(c: &mut Criterion) {
     let mut g = c.benchmark_group("data");
@@ -127,10 +128,14 @@ fn data_path(c: &mut Criterion) {
         })
     });
 
-    let model = Fsm::model(&a.describe(), Profile::defaults(ProtocolKind::V2));
+    let timeout = vfio_mig_engine::handle::DEFAULT_TIMEOUT;
+    let (Ok(mut a), Ok(mut z)) = (Handle::new(a, timeout), Handle::new(z, timeout)) else {
+        panic!("the vfio-user adapters cannot be wrapped");
+    };
+    let model = Fsm::model(a.describe(), Profile::defaults(ProtocolName::V2));
     g.bench_function("checked-round-trip", |b| {
         b.iter(|| {
-            let v = data::round_trip_v2(&model, a.as_mut(), z.as_mut(), CHUNK, CHUNK, false, None);
+            let v = data::round_trip_v2(&model, &mut a, &mut z, CHUNK, CHUNK, false, None);
             assert!(v.iter().all(|v| v.status == Status::Pass));
             black_box(v)
         })

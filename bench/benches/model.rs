@@ -9,17 +9,17 @@ use std::hint::black_box;
 use vfio_mig_bench::{replay, walk, FAULT_ONE_IN, TRACE_LEN};
 use vfio_mig_model::v1::Region;
 use vfio_mig_model::v2::{Fsm, MigrationFlags, PathTable};
-use vfio_mig_model::{Profile, ProtocolKind};
+use vfio_mig_model::{Profile, ProtocolName};
 
 fn model_ops(c: &mut Criterion) {
     let mut g = c.benchmark_group("model");
     g.throughput(Throughput::Elements(TRACE_LEN as u64));
     let v2 = Fsm::new(
         MigrationFlags::accepted()[3],
-        Profile::defaults(ProtocolKind::V2),
+        Profile::defaults(ProtocolName::V2),
         true,
     );
-    let v1 = Region::new(Profile::defaults(ProtocolKind::V1), 4096);
+    let v1 = Region::new(Profile::defaults(ProtocolName::V1), 4096);
     // A conforming device's answers, and answers drawn from every allowed
     // pattern (faults included) for comparison.
     for (name, fault_one_in) in [("", FAULT_ONE_IN), ("-any-answer", 1)] {

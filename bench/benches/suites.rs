@@ -7,37 +7,33 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::time::Duration;
-use vfio_mig_conformance::device::DeviceFactory;
-use vfio_mig_conformance::mock::{MockConfig, MockFactory};
-use vfio_mig_conformance::runner;
-use vfio_mig_conformance::suites::{self, explore, Options, SuiteId};
-use vfio_mig_conformance::target::Target;
+use vfio_mig_engine::suites::{self, explore, Options};
+use vfio_mig_engine::target::Target;
+use vfio_mig_engine::verdict::SuiteId;
+use vfio_mig_mock::{MockConfig, MockFactory};
 use vfio_mig_model::v2::{Fsm, MigrationFlags};
-use vfio_mig_model::{Profile, ProtocolKind};
+use vfio_mig_model::{Profile, ProtocolName};
 
 fn full_run(c: &mut Criterion) {
     let mut g = c.benchmark_group("suites");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     let flags = MigrationFlags::accepted()[3];
-    let profile = Profile::defaults(ProtocolKind::V2);
+    let profile = Profile::defaults(ProtocolName::V2);
     let opts = Options::default();
     g.bench_function("full-mock-run", |b| {
         b.iter(|| {
-            runner::mock_run(
-                ProtocolKind::V2,
-                profile,
-                MockConfig::v2(flags),
-                &opts,
-                &mut |_| {},
-            )
+            let factory = MockFactory {
+                config: MockConfig::v2(flags),
+            };
+            suites::run_all::<Fsm>(&factory, profile.clone(), &opts, &mut |_| {})
         })
     });
     let factory = MockFactory {
         config: MockConfig::v2(flags),
     };
-    for suite in SuiteId::ALL {
+    for suite in SuiteId::RUN {
         g.bench_function(suite.name(), |b| {
-            b.iter(|| suites::run_v2_suites(&factory, profile, &opts, &[suite]))
+            b.iter(|| suites::run_suites::<Fsm>(&factory, profile.clone(), &opts, &[suite]))
         });
     }
     g.finish();
@@ -46,18 +42,15 @@ fn full_run(c: &mut Criterion) {
 fn exploration(c: &mut Criterion) {
     let mut g = c.benchmark_group("explore");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
-    let profile = Profile::defaults(ProtocolKind::V2);
+    let profile = Profile::defaults(ProtocolName::V2);
     for depth in [4usize, 6, 8] {
         g.bench_function(format!("all-flags-depth-{depth}"), |b| {
             b.iter(|| {
                 let mut beliefs = 0;
                 for flags in MigrationFlags::accepted() {
-                    let factory = MockFactory {
-                        config: MockConfig::v2(flags),
-                    };
-                    let mut dev = factory.open(0).expect("the mock opens");
-                    let model = Fsm::model(&dev.describe(), profile);
-                    beliefs += explore::run(&model, dev.as_mut(), depth, 8).1.beliefs;
+                    let mut dev = vfio_mig_bench::mock_handle(MockConfig::v2(flags));
+                    let model = Fsm::model(dev.describe(), profile.clone());
+                    beliefs += explore::run(&model, &mut dev, depth, 8).1.beliefs;
                 }
                 black_box(beliefs)
             })

@@ -2,9 +2,9 @@
 //! `perf-report` tool: operation traces for the model, the mock configured
 //! for large streams, and the names under which criterion stores results.
 
-use vfio_mig_conformance::device::{Device, Io};
-use vfio_mig_conformance::mock::MockConfig;
-use vfio_mig_conformance::target::Target;
+use vfio_mig_device::{Device, Io};
+use vfio_mig_engine::target::Target;
+use vfio_mig_mock::MockConfig;
 use vfio_mig_model::v2::{DataTag, FdRef, Fsm, MigState, MigrationFlags, Op, Outcome};
 use vfio_mig_model::{Allowed, Belief, Expectation, Kind, Protocol};
 
@@ -76,18 +76,24 @@ pub fn replay<P: Protocol>(model: &P, trace: &[Step<P>]) -> usize {
 pub fn save(dev: &mut dyn Device<Fsm>, mut sink: impl FnMut(&[u8])) -> usize {
     let mut io = Io::default();
     let ok = Outcome::SetOk { fd: true };
-    assert_eq!(dev.exec(&Op::Set(MigState::StopCopy), &mut io), ok);
+    assert_eq!(
+        dev.exec(
+            &vfio_mig_device::v2::Call::of(&Op::Set(MigState::StopCopy)),
+            &mut io
+        ),
+        ok
+    );
     let read = Op::Read {
         fd: FdRef(0),
         len: CHUNK,
     };
     let mut total = 0;
-    while let Outcome::Bytes(n @ 1..) = dev.exec(&read, &mut io) {
+    while let Outcome::Bytes(n @ 1..) = dev.exec(&vfio_mig_device::v2::Call::of(&read), &mut io) {
         debug_assert_eq!(n as usize, io.read.len());
         sink(&io.read);
         total += io.read.len();
     }
-    dev.exec(&Op::Set(MigState::Stop), &mut io);
+    dev.exec(&vfio_mig_device::v2::Call::of(&Op::Set(MigState::Stop)), &mut io);
     total
 }
 
@@ -98,7 +104,10 @@ pub fn save(dev: &mut dyn Device<Fsm>, mut sink: impl FnMut(&[u8])) -> usize {
 pub fn load(dev: &mut dyn Device<Fsm>, chunks: &mut [Vec<u8>]) -> bool {
     let total: usize = chunks.iter().map(Vec::len).sum();
     let mut io = Io::default();
-    dev.exec(&Op::Set(MigState::Resuming), &mut io);
+    dev.exec(
+        &vfio_mig_device::v2::Call::of(&Op::Set(MigState::Resuming)),
+        &mut io,
+    );
     let mut offset = 0;
     let mut ok = true;
     for chunk in chunks.iter_mut() {
@@ -113,11 +122,12 @@ pub fn load(dev: &mut dyn Device<Fsm>, chunks: &mut [Vec<u8>]) -> bool {
             len: len as u32,
             data,
         };
-        ok &= dev.exec(&op, &mut io) == Outcome::Bytes(len as u32);
+        ok &= dev.exec(&vfio_mig_device::v2::Call::of(&op), &mut io) == Outcome::Bytes(len as u32);
         std::mem::swap(&mut io.write, chunk);
         offset += len;
     }
-    ok && dev.exec(&Op::Set(MigState::Stop), &mut io) == (Outcome::SetOk { fd: false })
+    ok && dev.exec(&vfio_mig_device::v2::Call::of(&Op::Set(MigState::Stop)), &mut io)
+        == (Outcome::SetOk { fd: false })
 }
 
 /// The mock for the data-path benchmark: `state_len` bytes of device state,
@@ -152,4 +162,15 @@ pub fn uncertain_steps<P: Protocol>(model: &P, trace: &[Step<P>]) -> usize {
         };
     }
     n
+}
+
+/// The mock configured by `config`, instance 0, behind a deadline handle.
+pub fn mock_handle(
+    config: vfio_mig_mock::MockConfig,
+) -> vfio_mig_engine::handle::Handle<vfio_mig_model::v2::Fsm> {
+    let dev = Box::new(vfio_mig_mock::MockV2::new(config, 0));
+    match vfio_mig_engine::handle::Handle::new(dev, vfio_mig_engine::handle::DEFAULT_TIMEOUT) {
+        Ok(h) => h,
+        Err(e) => panic!("the mock cannot be started: {e}"),
+    }
 }

@@ -7,12 +7,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use vfio_mig_bench::{STREAM_LEN, TRACE_LEN};
-use vfio_mig_conformance::device::DeviceFactory;
-use vfio_mig_conformance::mock::{MockConfig, MockFactory};
-use vfio_mig_conformance::suites::{explore, SuiteId};
-use vfio_mig_conformance::target::Target;
+use vfio_mig_engine::suites::explore;
+use vfio_mig_engine::target::Target;
+use vfio_mig_engine::verdict::SuiteId;
+use vfio_mig_mock::MockConfig;
 use vfio_mig_model::v2::{Fsm, MigrationFlags};
-use vfio_mig_model::{Profile, ProtocolKind};
+use vfio_mig_model::{Profile, ProtocolName};
 
 /// Mean time of one iteration of `group/bench`, in seconds.
 fn mean(dir: &Path, group: &str, bench: &str) -> Result<f64, String> {
@@ -32,16 +32,13 @@ fn mean(dir: &Path, group: &str, bench: &str) -> Result<f64, String> {
 
 /// Distinct model states the exploration of every flag set reaches at `depth`.
 fn beliefs_at(depth: usize) -> usize {
-    let profile = Profile::defaults(ProtocolKind::V2);
+    let profile = Profile::defaults(ProtocolName::V2);
     MigrationFlags::accepted()
         .into_iter()
         .map(|flags| {
-            let factory = MockFactory {
-                config: MockConfig::v2(flags),
-            };
-            let mut dev = factory.open(0).expect("the mock opens");
-            let model = Fsm::model(&dev.describe(), profile);
-            explore::run(&model, dev.as_mut(), depth, 8).1.beliefs
+            let mut dev = vfio_mig_bench::mock_handle(MockConfig::v2(flags));
+            let model = Fsm::model(dev.describe(), profile.clone());
+            explore::run(&model, &mut dev, depth, 8).1.beliefs
         })
         .sum()
 }
@@ -143,7 +140,7 @@ fn run() -> Result<(), String> {
         ratio: Some(10.0 / full),
         target: Some("≥ 1".into()),
     });
-    for s in SuiteId::ALL {
+    for s in SuiteId::RUN {
         let t = mean(&dir, "suites", s.name())?;
         rows.push(Row {
             measure: format!("suite `{}` alone (mock, all flags)", s.name()),

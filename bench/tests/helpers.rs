@@ -3,20 +3,20 @@
 //! (and refuse a damaged one).
 
 use vfio_mig_bench::{large_stream_mock, load, replay, save, uncertain_steps, walk};
-use vfio_mig_conformance::device::DeviceFactory;
-use vfio_mig_conformance::mock::MockFactory;
+use vfio_mig_device::DeviceFactory;
+use vfio_mig_mock::MockFactory;
 use vfio_mig_model::v1::Region;
 use vfio_mig_model::v2::{Fsm, MigrationFlags};
-use vfio_mig_model::{Profile, Protocol, ProtocolKind};
+use vfio_mig_model::{Profile, Protocol, ProtocolName};
 
 #[test]
 fn model_traces_are_judged_allowed_at_every_step() {
     let v2 = Fsm::new(
         MigrationFlags::accepted()[3],
-        Profile::defaults(ProtocolKind::V2),
+        Profile::defaults(ProtocolName::V2),
         true,
     );
-    let v1 = Region::new(Profile::defaults(ProtocolKind::V1), 4096);
+    let v1 = Region::new(Profile::defaults(ProtocolName::V1), 4096);
     let t2 = walk(&v2, 2000, 64, 1);
     assert_eq!(replay(&v2, &t2), 2000);
     let t1 = walk(&v1, 2000, 64, 1);

@@ -7,12 +7,21 @@
 #![forbid(unsafe_code)]
 
 use arbitrary::{Result, Unstructured};
-use vfio_mig_conformance::check::Checker;
-use vfio_mig_conformance::device::{Device, Io};
-use vfio_mig_conformance::mock::{MockConfig, MockV2};
+use std::sync::OnceLock;
+use vfio_mig_device::v2::Call;
+use vfio_mig_device::{Device, Io};
+use vfio_mig_engine::check::Checker;
+use vfio_mig_engine::handle::Handle;
+use vfio_mig_mock::{MockConfig, MockV2};
 use vfio_mig_model::v1::{self, ChunkTag, Field, Region, V1State};
 use vfio_mig_model::v2::{self, DataTag, FdRef, Fsm, MigState, MigrationFlags};
-use vfio_mig_model::{Expectation, Profile, Protocol, ProtocolKind, DECISIONS};
+use vfio_mig_model::{Expectation, Profile, Protocol, ProtocolName};
+use vfio_mig_spec::Catalogue;
+
+fn catalogue() -> &'static Catalogue {
+    static CAT: OnceLock<Catalogue> = OnceLock::new();
+    CAT.get_or_init(|| Catalogue::builtin().expect("the built-in catalogue loads"))
+}
 
 /// The names of the targets, as directories under `fuzz/corpus/`.
 pub const TARGETS: [&str; 6] = [
@@ -41,13 +50,15 @@ fn flags(u: &mut Unstructured) -> Result<MigrationFlags> {
     Ok(*u.choose(&MigrationFlags::accepted())?)
 }
 
-fn profile(u: &mut Unstructured, kind: ProtocolKind) -> Result<Profile> {
+fn profile(u: &mut Unstructured, kind: ProtocolName) -> Result<Profile> {
     let mut p = Profile::defaults(kind);
+    let decisions = &catalogue().decisions.decisions;
     for _ in 0..u.int_in_range(0..=3)? {
-        let d = u.choose(DECISIONS)?;
-        let option = u.choose(d.options)?;
-        // Fixed decisions refuse their other options: that is fine here.
-        let _ = p.choose(d.id, option);
+        let d = u.choose(decisions)?;
+        let keys: Vec<&String> = d.options.keys().collect();
+        let option = u.choose(&keys)?;
+        // Options the model does not implement are refused: fine here.
+        let _ = p.decide(d.id.as_str(), option);
     }
     Ok(p)
 }
@@ -179,14 +190,14 @@ pub fn model(data: &[u8]) {
     let _ = (|| -> Result<()> {
         if u.arbitrary()? {
             let f = flags(&mut u)?;
-            let m = Fsm::new(f, profile(&mut u, ProtocolKind::V2)?, u.arbitrary()?);
+            let m = Fsm::new(f, profile(&mut u, ProtocolName::V2)?, u.arbitrary()?);
             drive(&m, &mut u, v2_op, v2_outcome, |s| {
                 f.supports(s.state)
                     && s.session
                         .is_none_or(|_| s.state.is_saving() || s.state == MigState::Resuming)
             })
         } else {
-            let m = Region::new(profile(&mut u, ProtocolKind::V1)?, u.int_in_range(32..=65536)?);
+            let m = Region::new(profile(&mut u, ProtocolName::V1)?, u.int_in_range(32..=65536)?);
             drive(&m, &mut u, v1_op, v1_outcome, |s| {
                 s.state.is_reachable() && !matches!(s.state, V1State::Invalid101 | V1State::Invalid111)
             })
@@ -204,9 +215,14 @@ pub fn differential(data: &[u8]) {
         config.state_len = u.int_in_range(0..=512)?;
         config.precopy_initial = u.int_in_range(0..=256)?;
         config.max_read = u.int_in_range(1..=4096)?;
-        let mut dev = MockV2::new(config, 0);
-        let model = Fsm::new(f, Profile::defaults(ProtocolKind::V2), true);
-        let mut c = Checker::new(&model, &mut dev as &mut dyn Device<Fsm>);
+        let Ok(mut dev) = Handle::new(
+            Box::new(MockV2::new(config, 0)),
+            std::time::Duration::from_secs(10),
+        ) else {
+            panic!("the mock could not be started");
+        };
+        let model = Fsm::new(f, Profile::defaults(ProtocolName::V2), true);
+        let mut c = Checker::new(&model, &mut dev);
         for _ in 0..64 {
             if u.is_empty() {
                 break;
@@ -224,10 +240,7 @@ pub fn differential(data: &[u8]) {
                 };
             }
             if let Err(f) = c.step_io(op, &mut io) {
-                panic!(
-                    "the correct mock was judged wrong: {f}\n{}",
-                    c.trace_lines().join("\n")
-                );
+                panic!("the correct mock was judged wrong: {f}\n{:#?}", c.events());
             }
         }
         Ok(())
@@ -242,7 +255,7 @@ pub fn resume_stream(data: &[u8]) {
     let mut dev = MockV2::new(config, 1);
     let mut io = Io::default();
     assert_eq!(
-        dev.exec(&v2::Op::Set(MigState::Resuming), &mut io),
+        dev.exec(&Call::SetState(MigState::Resuming.number()), &mut io),
         v2::Outcome::SetOk { fd: true }
     );
     let before = dev.fingerprint();
@@ -258,29 +271,28 @@ pub fn resume_stream(data: &[u8]) {
             write: piece.to_vec(),
             read: Vec::new(),
         };
-        let op = v2::Op::Write {
+        let call = Call::Write {
             fd: FdRef(0),
             len: n as u32,
-            data: DataTag::Garbage,
         };
         assert!(matches!(
-            dev.exec(&op, &mut io),
+            dev.exec(&call, &mut io),
             v2::Outcome::Bytes(_) | v2::Outcome::Err(_)
         ));
         rest = tail;
     }
-    match dev.exec(&v2::Op::Set(MigState::Stop), &mut Io::default()) {
+    match dev.exec(&Call::SetState(MigState::Stop.number()), &mut Io::default()) {
         v2::Outcome::SetOk { fd: false } => {
             // Accepted: it must have been a whole stream; the device runs on.
             assert_eq!(
-                dev.exec(&v2::Op::Set(MigState::Running), &mut Io::default()),
+                dev.exec(&Call::SetState(MigState::Running.number()), &mut Io::default()),
                 v2::Outcome::SetOk { fd: false }
             );
         }
         v2::Outcome::Err(_) => {
             assert_eq!(dev.fingerprint(), before, "a refused stream was partly applied");
             assert_eq!(
-                dev.exec(&v2::Op::Get, &mut Io::default()),
+                dev.exec(&Call::GetState, &mut Io::default()),
                 v2::Outcome::State(MigState::Resuming.number())
             );
         }
@@ -332,7 +344,7 @@ pub fn vfio_user_decoder(data: &[u8]) {
 /// every one gets a reply echoing its id and command, and a reset always
 /// brings the device back to RUNNING.
 pub fn vfio_user_server(data: &[u8]) {
-    use vfio_mig_conformance::vfio_user_server::MockServer;
+    use vfio_mig_mock::vfio_user_server::MockServer;
     use vfio_mig_vfio_user::{read_frame, Command, Header, Reply, Request};
     let mut config = MockConfig::v2(MigrationFlags::accepted()[2]);
     config.state_len = 64;

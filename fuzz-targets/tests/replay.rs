@@ -40,9 +40,10 @@ fn empty_and_tiny_inputs_are_handled() {
 /// the line.
 #[test]
 fn the_resume_seeds_are_one_valid_stream_and_two_broken_ones() {
-    use vfio_mig_conformance::device::{Device, Io};
-    use vfio_mig_conformance::mock::{MockConfig, MockV2};
-    use vfio_mig_model::v2::{DataTag, FdRef, MigState, MigrationFlags, Op, Outcome};
+    use vfio_mig_device::v2::Call;
+    use vfio_mig_device::{Device, Io};
+    use vfio_mig_mock::{MockConfig, MockV2};
+    use vfio_mig_model::v2::{FdRef, MigState, MigrationFlags, Outcome};
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/resume_stream");
     for (name, accepted) in [
         ("whole-stream", true),
@@ -55,17 +56,16 @@ fn the_resume_seeds_are_one_valid_stream_and_two_broken_ones() {
         let mut dev = MockV2::new(config, 1);
         let mut io = Io::default();
         assert_eq!(
-            dev.exec(&Op::Set(MigState::Resuming), &mut io),
+            dev.exec(&Call::SetState(MigState::Resuming.number()), &mut io),
             Outcome::SetOk { fd: true }
         );
         io.write = bytes.clone();
-        let write = Op::Write {
+        let write = Call::Write {
             fd: FdRef(0),
             len: bytes.len() as u32,
-            data: DataTag::Garbage,
         };
         assert_eq!(dev.exec(&write, &mut io), Outcome::Bytes(bytes.len() as u32));
-        let stop = dev.exec(&Op::Set(MigState::Stop), &mut Io::default());
+        let stop = dev.exec(&Call::SetState(MigState::Stop.number()), &mut Io::default());
         assert_eq!(stop == (Outcome::SetOk { fd: false }), accepted, "{name}: {stop}");
     }
 }

@@ -18,9 +18,13 @@
 mod belief;
 mod errno;
 mod profile;
-pub mod reqs;
 pub mod v1;
 pub mod v2;
+
+/// The catalogue's requirement IDs, each knowing its level (generated from
+/// `spec/*.yaml` in `vfio-mig-spec`).
+pub use vfio_mig_spec::ids as reqs;
+pub use vfio_mig_spec::{join_ids, Level, ProtocolName, Req};
 
 pub use belief::Belief;
 pub use errno::{Errno, ErrnoSet};
@@ -34,7 +38,9 @@ use std::fmt;
 pub enum Kind {
     /// What a healthy, conforming device does.
     Normal,
-    /// Allowed by every MUST, but a SHOULD (named in the allowance) is not met.
+    /// Misses the rules named in the allowance. Its severity is theirs: it
+    /// is a warning only when none of them is a MUST; an outcome that
+    /// misses a MUST is a violation whatever the allowance says.
     Warn,
     /// Allowed only when the device suffered an internal failure (or one was
     /// injected): without a fault it breaks the rules named in the allowance.
@@ -51,7 +57,7 @@ pub struct Allowance<E> {
     /// Requirement IDs: for `Normal` the rules it satisfies, for `Warn` the
     /// SHOULD it misses, for `Fault` the rules it breaks when no fault was
     /// injected.
-    pub reqs: &'static [&'static str],
+    pub reqs: &'static [Req],
 }
 
 /// An outcome pattern: matches observed outcomes.
@@ -83,12 +89,12 @@ pub struct Allowed<E> {
     /// The rules that define this operation's behaviour, named when the
     /// observed outcome fits none of the patterns. May hold a rule twice;
     /// readers deduplicate.
-    pub governing: SmallVec<[&'static str; 20]>,
+    pub governing: SmallVec<[Req; 20]>,
 }
 
 impl<E: PartialEq> Allowed<E> {
     /// An empty set governed by `reqs`.
-    pub fn governed_by(reqs: &[&'static str]) -> Self {
+    pub fn governed_by(reqs: &[Req]) -> Self {
         Allowed {
             items: SmallVec::new(),
             governing: SmallVec::from_slice(reqs),
@@ -96,7 +102,7 @@ impl<E: PartialEq> Allowed<E> {
     }
 
     /// Adds a pattern (deduplicated).
-    pub fn push(&mut self, expect: E, kind: Kind, reqs: &'static [&'static str]) {
+    pub fn push(&mut self, expect: E, kind: Kind, reqs: &'static [Req]) {
         let same = |a: &Allowance<E>| {
             a.kind == kind && a.expect == expect && (std::ptr::eq(a.reqs, reqs) || a.reqs == reqs)
         };
@@ -110,15 +116,15 @@ impl<E: PartialEq> Allowed<E> {
     /// governing rules no pattern names (the rule that set the state a GET
     /// reports, the rule that excludes an errno); failing that, the rules of
     /// every pattern; failing that, every governing rule.
-    pub fn broken_by_mismatch(&self) -> Vec<&'static str> {
-        fn add(out: &mut Vec<&'static str>, reqs: impl IntoIterator<Item = &'static str>) {
+    pub fn broken_by_mismatch(&self) -> Vec<Req> {
+        fn add(out: &mut Vec<Req>, reqs: impl IntoIterator<Item = Req>) {
             for r in reqs {
                 if !out.contains(&r) {
                     out.push(r);
                 }
             }
         }
-        let named = |r: &&'static str| self.items.iter().any(|a| a.reqs.contains(r));
+        let named = |r: &Req| self.items.iter().any(|a| a.reqs.contains(r));
         let mut out = Vec::new();
         let normal = self.items.iter().filter(|a| a.kind == Kind::Normal);
         add(&mut out, normal.flat_map(|a| a.reqs.iter().copied()));
@@ -172,16 +178,16 @@ pub enum Judgement {
     /// A normal outcome.
     Pass,
     /// Allowed, but misses the SHOULDs named.
-    Warn(Vec<&'static str>),
+    Warn(Vec<Req>),
     /// Allowed only under a fault; without one it breaks the rules named.
-    Fault(Vec<&'static str>),
+    Fault(Vec<Req>),
 }
 
 /// An observed outcome the model does not allow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     /// The rules that define the operation's behaviour.
-    pub reqs: Vec<&'static str>,
+    pub reqs: Vec<Req>,
     /// The operation, rendered.
     pub op: String,
     /// What the model allowed, rendered.
@@ -195,7 +201,7 @@ impl fmt::Display for Violation {
         write!(
             f,
             "[{}] {}: observed {}, allowed {}",
-            self.reqs.join(", "),
+            vfio_mig_spec::join_ids(&self.reqs, ", "),
             self.op,
             self.observed,
             self.allowed
@@ -212,13 +218,13 @@ impl std::error::Error for Violation {}
 /// lift that to a [`Belief`], the set of states the device may be in.
 pub trait Protocol {
     /// One concrete model state.
-    type State: Copy + Eq + std::hash::Hash + fmt::Debug;
+    type State: Copy + Eq + std::hash::Hash + fmt::Debug + Send + Sync + 'static;
     /// An action a user program performs.
-    type Op: Clone + fmt::Debug + fmt::Display;
+    type Op: Clone + PartialEq + fmt::Debug + fmt::Display + Send + Sync + 'static;
     /// What the device answered.
-    type Outcome: Clone + fmt::Debug + fmt::Display + PartialEq;
+    type Outcome: Clone + fmt::Debug + fmt::Display + PartialEq + Send + Sync + 'static;
     /// A pattern over outcomes.
-    type Expect: Expectation<Self::Outcome>;
+    type Expect: Expectation<Self::Outcome> + Send + Sync + 'static;
 
     /// The state of a freshly opened device.
     fn initial(&self) -> Self::State;
@@ -295,7 +301,10 @@ pub trait Protocol {
     ) -> Result<Judgement, Violation> {
         allowed.clear();
         next.clear();
-        let mut best: Option<(Kind, &'static [&'static str])> = None;
+        let mut best: Option<(Kind, &'static [Req])> = None;
+        // A pattern that misses a MUST is no allowance: remembered only to
+        // name that MUST if nothing else matches.
+        let mut missed_must: Option<&'static [Req]> = None;
         let mut one = Allowed::governed_by(&[]);
         for (i, s) in belief.iter().enumerate() {
             let into = if i == 0 {
@@ -308,6 +317,10 @@ pub trait Protocol {
             // Every matching pattern is followed (the device may be in any
             // state they lead to); the judgement is the most favourable one.
             for a in into.items.iter().filter(|a| a.expect.matches(observed)) {
+                if a.kind == Kind::Warn && a.reqs.iter().any(|r| r.level() == Level::Must) {
+                    missed_must.get_or_insert(a.reqs);
+                    continue;
+                }
                 self.successors(s, op, a, observed, next);
                 if best.is_none_or(|(k, _)| a.kind < k) {
                     best = Some((a.kind, a.reqs));
@@ -322,7 +335,14 @@ pub trait Protocol {
             Some((Kind::Warn, reqs)) => Ok(Judgement::Warn(reqs.to_vec())),
             Some((Kind::Fault, reqs)) => Ok(Judgement::Fault(reqs.to_vec())),
             None => Err(Violation {
-                reqs: allowed.broken_by_mismatch(),
+                reqs: match missed_must {
+                    Some(reqs) => reqs
+                        .iter()
+                        .copied()
+                        .filter(|r| r.level() == Level::Must)
+                        .collect(),
+                    None => allowed.broken_by_mismatch(),
+                },
                 op: op.to_string(),
                 allowed: allowed.to_string(),
                 observed: observed.to_string(),

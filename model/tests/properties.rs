@@ -6,7 +6,7 @@ mod common;
 use proptest::prelude::*;
 use vfio_mig_model::v1::{self, ChunkTag, Field, Region, V1State};
 use vfio_mig_model::v2::{DataTag, FdRef, Fsm, MigState, MigrationFlags};
-use vfio_mig_model::{Expectation, Judgement, Kind, Profile, Protocol, ProtocolKind};
+use vfio_mig_model::{Expectation, Judgement, Kind, Profile, Protocol, ProtocolName};
 
 fn v2_op() -> impl Strategy<Value = vfio_mig_model::v2::Op> {
     use vfio_mig_model::v2::Op;
@@ -89,7 +89,7 @@ proptest! {
     ) {
         covers!("V2-FLAG-003", "V2-ERR-001", "V2-ERR-002");
         let flags = MigrationFlags::new(bits).unwrap();
-        let m = Fsm::new(flags, Profile::defaults(ProtocolKind::V2), true);
+        let m = Fsm::new(flags, Profile::defaults(ProtocolName::V2), true);
         drive(&m, &ops, &picks, |s| {
             flags.supports(s.state)
                 // A live session only exists in a state that has one.
@@ -103,7 +103,7 @@ proptest! {
         picks in prop::collection::vec(any::<u64>(), 1..40),
     ) {
         covers!("V1-STATE-004", "V1-FAIL-001");
-        let m = Region::new(Profile::defaults(ProtocolKind::V1), 4096);
+        let m = Region::new(Profile::defaults(ProtocolName::V1), 4096);
         drive(&m, &ops, &picks, |s| s.state.is_reachable() && !matches!(s.state, V1State::Invalid101 | V1State::Invalid111))?;
     }
 }

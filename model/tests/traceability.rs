@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use vfio_mig_model::{Profile, ProtocolKind, DECISIONS};
+use vfio_mig_model::{Profile, ProfileError};
 use vfio_mig_spec::{Checker, ProtocolName};
 
 /// Every `covers!(...)` in the model's test files: ID -> test files.
@@ -58,7 +58,7 @@ fn every_named_id_exists() {
     );
     let unknown: Vec<_> = vfio_mig_model::reqs::ALL
         .iter()
-        .filter(|id| cat.requirement(id).is_none())
+        .filter(|id| cat.requirement(id.id()).is_none())
         .collect();
     assert!(
         unknown.is_empty(),
@@ -88,41 +88,57 @@ fn the_marker_parser_finds_ids() {
 }
 
 #[test]
-fn model_decisions_agree_with_the_catalogue() {
+fn every_decision_option_is_chosen_or_refused_as_the_catalogue_says() {
     let cat = common::catalogue();
-    let yaml: BTreeSet<_> = cat.decisions.decisions.iter().map(|d| d.id.as_str()).collect();
-    let ours: BTreeSet<_> = DECISIONS.iter().map(|d| d.id).collect();
-    assert!(
-        ours.is_subset(&yaml),
-        "the model knows decisions the catalogue lacks: {:?}",
-        ours.difference(&yaml)
-    );
-    for info in DECISIONS {
-        let d = cat.decision(info.id).unwrap();
-        let keys: BTreeSet<_> = d.options.keys().map(String::as_str).collect();
-        let model_keys: BTreeSet<_> = info.options.iter().copied().collect();
-        assert_eq!(keys, model_keys, "{}: option keys differ", info.id);
-        for (kind, name) in [
-            (ProtocolKind::V1, ProtocolName::V1),
-            (ProtocolKind::V2, ProtocolName::V2),
-        ] {
-            let mut p = Profile::defaults(kind);
-            p.choose(info.id, d.default_for(name))
-                .unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(
-                p,
-                Profile::defaults(kind),
-                "{}: the model's {name} default is not the catalogue's",
-                info.id
-            );
-            if let Some(only) = info.fixed {
-                assert_eq!(
-                    d.default_for(name),
-                    only,
-                    "{}: a fixed decision's default",
-                    info.id
-                );
+    for d in &cat.decisions.decisions {
+        for protocol in [ProtocolName::V1, ProtocolName::V2] {
+            let implemented = d.model.get(&protocol);
+            for key in d.options.keys() {
+                let mut p = Profile::defaults(protocol);
+                let got = p.decide(d.id.as_str(), key);
+                match implemented {
+                    None => assert!(
+                        matches!(got, Err(ProfileError::OtherProtocol { .. })),
+                        "{}={key} on {protocol}: {got:?}",
+                        d.id
+                    ),
+                    Some(keys) if keys.contains(key) => {
+                        assert_eq!(got, Ok(()), "{}={key} on {protocol}", d.id);
+                        let chosen = p.decisions().choices();
+                        let c = chosen.iter().find(|c| c.id() == d.id.as_str()).unwrap();
+                        assert_eq!(c.key(), key, "{}: the choice was not taken", d.id);
+                    }
+                    Some(_) => assert!(
+                        matches!(got, Err(ProfileError::NotImplemented { .. })),
+                        "{}={key} on {protocol}: {got:?}",
+                        d.id
+                    ),
+                }
             }
         }
     }
+}
+
+#[test]
+fn profile_defaults_are_the_catalogue_defaults() {
+    let cat = common::catalogue();
+    for protocol in [ProtocolName::V1, ProtocolName::V2] {
+        let p = Profile::defaults(protocol);
+        for c in p.decisions().choices() {
+            let d = cat.decision(c.id()).unwrap();
+            assert_eq!(c.key(), d.default_for(protocol), "{} on {protocol}", c.id());
+        }
+    }
+}
+
+#[test]
+fn a_decision_chosen_twice_differently_is_refused() {
+    let mut p = Profile::defaults(ProtocolName::V2);
+    p.decide("DEC-013", "enomsg-or-zero").unwrap();
+    p.decide("DEC-013", "enomsg-or-zero").unwrap();
+    assert!(matches!(
+        p.decide("DEC-013", "enomsg-only"),
+        Err(ProfileError::Contradiction { .. })
+    ));
+    assert!(matches!(p.decide("DEC-099", "x"), Err(ProfileError::Unknown(_))));
 }

@@ -4,14 +4,16 @@
 mod common;
 
 use rstest::rstest;
+use vfio_mig_model::reqs::*;
 use vfio_mig_model::v1::{self, ArcClass, ChunkTag, Field, Op, Outcome, Region, V1State};
-use vfio_mig_model::{Errno, Judgement, Profile, Protocol, ProtocolKind};
+use vfio_mig_model::Req;
+use vfio_mig_model::{Errno, Judgement, Profile, Protocol, ProtocolName};
 use V1State::*;
 
 const REGION: u64 = 4096;
 
 fn region() -> Region {
-    Region::new(Profile::defaults(ProtocolKind::V1), REGION)
+    Region::new(Profile::defaults(ProtocolName::V1), REGION)
 }
 
 fn run(m: &Region, steps: &[(Op, Outcome)]) -> vfio_mig_model::Belief<v1::RegState> {
@@ -22,7 +24,7 @@ fn run(m: &Region, steps: &[(Op, Outcome)]) -> vfio_mig_model::Belief<v1::RegSta
     b
 }
 
-fn judge(m: &Region, steps: &[(Op, Outcome)]) -> Result<Judgement, Vec<&'static str>> {
+fn judge(m: &Region, steps: &[(Op, Outcome)]) -> Result<Judgement, Vec<Req>> {
     let (last, init) = steps.split_last().unwrap();
     m.advance(&run(m, init), &last.0, &last.1)
         .map(|(_, j)| j)
@@ -133,11 +135,11 @@ fn access_modes() {
         run(&m, &[(Op::Write(f, 1), Outcome::Err(Errno::EINVAL))]);
         assert!(judge(&m, &[(Op::Write(f, 1), Outcome::Ok)])
             .unwrap_err()
-            .contains(&"V1-LAYOUT-002"));
+            .contains(&V1_LAYOUT_002));
     }
     assert!(judge(&m, &[(Op::Read(Field::Reserved), Outcome::Value(1))])
         .unwrap_err()
-        .contains(&"V1-LAYOUT-002"));
+        .contains(&V1_LAYOUT_002));
     let odd = Op::Misaligned {
         offset: 2,
         width: 4,
@@ -146,7 +148,7 @@ fn access_modes() {
     run(&m, &[(odd, Outcome::Err(Errno::EINVAL))]);
     assert_eq!(
         judge(&m, &[(odd, Outcome::Value(0))]),
-        Ok(Judgement::Warn(vec!["V1-LAYOUT-003"]))
+        Ok(Judgement::Warn(vec![V1_LAYOUT_003]))
     );
 }
 
@@ -198,10 +200,10 @@ fn v1_arc_grid_snapshot() {
 fn required_arcs_fail_only_as_faults() {
     covers!("V1-ARC-001", "V1-ARC-002", "V1-FAIL-001", "V1-FAIL-004");
     let m = region();
-    assert!(matches!(m.arc_class(Running, StopCopy), ArcClass::Required(r) if r.contains(&"V1-ARC-002")));
+    assert!(matches!(m.arc_class(Running, StopCopy), ArcClass::Required(r) if r.contains(&V1_ARC_002)));
     assert_eq!(
         judge(&m, &[(set(StopCopy), Outcome::Err(Errno::EIO))]),
-        Ok(Judgement::Fault(vec!["V1-ARC-002"]))
+        Ok(Judgement::Fault(vec![V1_ARC_002]))
     );
     // After a failed write: previous state or error.
     let b = run(&m, &[(set(StopCopy), Outcome::Err(Errno::EIO))]);
@@ -216,7 +218,7 @@ fn required_arcs_fail_only_as_faults() {
         ]
     )
     .unwrap_err()
-    .contains(&"V1-FAIL-001"));
+    .contains(&V1_FAIL_001));
     // A success is reported by the next read.
     assert!(judge(
         &m,
@@ -226,14 +228,14 @@ fn required_arcs_fail_only_as_faults() {
         ]
     )
     .unwrap_err()
-    .contains(&"V1-FAIL-004"));
+    .contains(&V1_FAIL_004));
 }
 
 #[test]
 fn previous_profile_has_no_error_after_failure() {
     covers!("V1-FAIL-001");
-    let mut p = Profile::defaults(ProtocolKind::V1);
-    p.choose("DEC-001", "previous").unwrap();
+    let mut p = Profile::defaults(ProtocolName::V1);
+    p.decide("DEC-001", "previous").unwrap();
     let m = Region::new(p, REGION);
     let b = run(&m, &[(set(StopCopy), Outcome::Err(Errno::EIO))]);
     assert_eq!(b.known().unwrap().state, Running);
@@ -249,7 +251,7 @@ fn error_state_is_left_only_by_reset() {
     ];
     let mut s = into_error.to_vec();
     s.push((set(Running), Outcome::Ok));
-    assert!(judge(&m, &s).unwrap_err().contains(&"V1-FAIL-002"));
+    assert!(judge(&m, &s).unwrap_err().contains(&V1_FAIL_002));
     s.pop();
     s.extend([
         (set(Running), Outcome::Err(Errno::EINVAL)),
@@ -267,7 +269,7 @@ fn invalid_and_error_writes_are_refused() {
     for raw in [0b101u64, 0b111] {
         assert!(judge(&m, &[(Op::Write(Field::DeviceState, raw), Outcome::Ok)])
             .unwrap_err()
-            .contains(&"V1-ARC-008"));
+            .contains(&V1_ARC_008));
         let b = run(
             &m,
             &[(Op::Write(Field::DeviceState, raw), Outcome::Err(Errno::EINVAL))],
@@ -276,7 +278,7 @@ fn invalid_and_error_writes_are_refused() {
     }
     assert_eq!(
         judge(&m, &[(set(Error), Outcome::Ok)]),
-        Ok(Judgement::Warn(vec!["V1-ARC-009"]))
+        Ok(Judgement::Warn(vec![V1_ARC_009]))
     );
 }
 
@@ -326,7 +328,7 @@ fn re_reads_are_idempotent() {
     ];
     let mut bad = base.clone();
     bad.push((Op::Read(Field::PendingBytes), Outcome::Value(299)));
-    assert!(judge(&m, &bad).unwrap_err().contains(&"V1-SAVE-002"));
+    assert!(judge(&m, &bad).unwrap_err().contains(&V1_SAVE_002));
     let mut staged = base.clone();
     staged.push((Op::Read(Field::DataOffset), Outcome::Value(64)));
     staged.push((Op::Read(Field::DataSize), Outcome::Value(10)));
@@ -343,10 +345,10 @@ fn re_reads_are_idempotent() {
     );
     let mut bad = staged.clone();
     bad.push((Op::Read(Field::DataOffset), Outcome::Value(128)));
-    assert!(judge(&m, &bad).unwrap_err().contains(&"V1-SAVE-004"));
+    assert!(judge(&m, &bad).unwrap_err().contains(&V1_SAVE_004));
     let mut bad = staged;
     bad.push((Op::Read(Field::DataSize), Outcome::Value(11)));
-    assert!(judge(&m, &bad).unwrap_err().contains(&"V1-SAVE-004"));
+    assert!(judge(&m, &bad).unwrap_err().contains(&V1_SAVE_004));
 }
 
 #[test]
@@ -361,18 +363,18 @@ fn data_offset_and_size_stay_inside_the_region() {
         let mut s = base.clone();
         s.push((Op::Read(Field::DataOffset), Outcome::Value(bad_offset)));
         assert!(
-            judge(&m, &s).unwrap_err().contains(&"V1-LAYOUT-004"),
+            judge(&m, &s).unwrap_err().contains(&V1_LAYOUT_004),
             "offset {bad_offset}"
         );
     }
     let mut s = base.clone();
     s.push((Op::Read(Field::DataOffset), Outcome::Value(REGION - 8)));
     s.push((Op::Read(Field::DataSize), Outcome::Value(9)));
-    assert!(judge(&m, &s).unwrap_err().contains(&"V1-LAYOUT-004"));
+    assert!(judge(&m, &s).unwrap_err().contains(&V1_LAYOUT_004));
     let mut s = base;
     s.push((Op::Read(Field::DataOffset), Outcome::Value(64)));
     s.push((Op::Read(Field::DataSize), Outcome::Value(0)));
-    assert_eq!(judge(&m, &s), Ok(Judgement::Warn(vec!["V1-SAVE-005"])));
+    assert_eq!(judge(&m, &s), Ok(Judgement::Warn(vec![V1_SAVE_005])));
 }
 
 #[test]
@@ -408,23 +410,23 @@ fn out_of_order_accesses_are_rejected() {
     );
     assert_eq!(
         judge(&m, &[sc, (Op::Read(Field::DataSize), Outcome::Value(8))]),
-        Ok(Judgement::Warn(vec!["V1-SAVE-009"]))
+        Ok(Judgement::Warn(vec![V1_SAVE_009]))
     );
     assert_eq!(
         judge(
             &m,
             &[sc, (Op::ReadData { offset: 64, len: 8 }, Outcome::Bytes(8))]
         ),
-        Ok(Judgement::Warn(vec!["V1-SAVE-009"]))
+        Ok(Judgement::Warn(vec![V1_SAVE_009]))
     );
     let res = (set(Resuming), Outcome::Ok);
     assert_eq!(
         judge(&m, &[res, (Op::Write(Field::DataSize, 8), Outcome::Ok)]),
-        Ok(Judgement::Warn(vec!["V1-RES-004"]))
+        Ok(Judgement::Warn(vec![V1_RES_004]))
     );
     // Under DEC-012 "undefined" the same accesses pass.
-    let mut p = Profile::defaults(ProtocolKind::V1);
-    p.choose("DEC-012", "undefined").unwrap();
+    let mut p = Profile::defaults(ProtocolName::V1);
+    p.decide("DEC-012", "undefined").unwrap();
     let lax = Region::new(p, REGION);
     assert_eq!(
         judge(&lax, &[sc, (Op::Read(Field::DataSize), Outcome::Value(8))]),
@@ -445,7 +447,7 @@ fn registers_outside_a_migration_state() {
     );
     assert_eq!(
         judge(&m, &[(Op::Read(Field::DataOffset), Outcome::Value(64))]),
-        Ok(Judgement::Warn(vec!["V1-SAVE-010"]))
+        Ok(Judgement::Warn(vec![V1_SAVE_010]))
     );
 }
 
@@ -492,13 +494,13 @@ fn resume_loop_and_its_validation() {
     let mut short = vec![(set(Resuming), Outcome::Ok)];
     short.extend(resume_chunk(64, 200, chunk(0, 300)));
     short.push((set(Running), Outcome::Ok));
-    assert!(judge(&m, &short).unwrap_err().contains(&"V1-RES-005"));
+    assert!(judge(&m, &short).unwrap_err().contains(&V1_RES_005));
     // Chunks out of order: refused.
     let mut swapped = vec![(set(Resuming), Outcome::Ok)];
     swapped.extend(resume_chunk(64, 100, chunk(200, 300)));
     swapped.extend(resume_chunk(64, 200, chunk(0, 300)));
     swapped.push((set(Running), Outcome::Ok));
-    assert!(judge(&m, &swapped).unwrap_err().contains(&"V1-RES-005"));
+    assert!(judge(&m, &swapped).unwrap_err().contains(&V1_RES_005));
     // The device may refuse a bad chunk as soon as data_size is written.
     let mut early = vec![
         (set(Resuming), Outcome::Ok),
@@ -536,10 +538,10 @@ fn split_chunks_under_indivisible_profile_are_undefined() {
     refused.push((set(Running), Outcome::Err(Errno::EINVAL)));
     assert_eq!(judge(&m, &refused), Ok(Judgement::Pass));
     // Byte-stream: a split stream must be accepted.
-    let mut p = Profile::defaults(ProtocolKind::V1);
-    p.choose("DEC-005", "byte-stream").unwrap();
+    let mut p = Profile::defaults(ProtocolName::V1);
+    p.decide("DEC-005", "byte-stream").unwrap();
     let bs = Region::new(p, REGION);
-    assert_eq!(judge(&bs, &refused), Ok(Judgement::Fault(vec!["V1-ARC-006"])));
+    assert_eq!(judge(&bs, &refused), Ok(Judgement::Fault(vec![V1_ARC_006])));
 }
 
 #[test]
@@ -551,11 +553,11 @@ fn loop_errors_end_the_loop() {
         (Op::Read(Field::PendingBytes), Outcome::Value(10)),
     ];
     s.push((Op::Read(Field::DataOffset), Outcome::Err(Errno::EIO)));
-    assert_eq!(judge(&m, &s), Ok(Judgement::Fault(vec!["V1-ERR-001"])));
-    let p = Profile::defaults(ProtocolKind::V1);
+    assert_eq!(judge(&m, &s), Ok(Judgement::Fault(vec![V1_ERR_001])));
+    let p = Profile::defaults(ProtocolName::V1);
     assert!(p.is_retryable(Errno::EAGAIN) && p.is_retryable(Errno::EINTR) && !p.is_retryable(Errno::EIO));
     let mut strict = p;
-    strict.choose("DEC-004", "any-error-fatal").unwrap();
+    strict.decide("DEC-004", "any-error-fatal").unwrap();
     assert!(!strict.is_retryable(Errno::EAGAIN));
 }
 
@@ -564,7 +566,7 @@ fn a_region_without_a_data_section_offers_no_offset() {
     covers!("V1-LAYOUT-004");
     // Found by the model fuzz target: a 32-byte region left the model
     // allowing only an empty range of offsets.
-    let m = Region::new(Profile::defaults(ProtocolKind::V1), 32);
+    let m = Region::new(Profile::defaults(ProtocolName::V1), 32);
     let s = [
         (set(StopCopy), Outcome::Ok),
         (Op::Read(Field::PendingBytes), Outcome::Value(8)),
@@ -574,5 +576,5 @@ fn a_region_without_a_data_section_offers_no_offset() {
     run(&m, &steps);
     steps.pop();
     steps.push((Op::Read(Field::DataOffset), Outcome::Value(32)));
-    assert!(judge(&m, &steps).unwrap_err().contains(&"V1-LAYOUT-004"));
+    assert!(judge(&m, &steps).unwrap_err().contains(&V1_LAYOUT_004));
 }

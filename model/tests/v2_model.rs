@@ -3,14 +3,16 @@
 mod common;
 
 use rstest::rstest;
+use vfio_mig_model::reqs::*;
 use vfio_mig_model::v2::{DataTag, FdRef, Fsm, MigState, MigrationFlags, Op, Outcome};
-use vfio_mig_model::{Belief, Errno, Judgement, Profile, Protocol, ProtocolKind};
+use vfio_mig_model::Req;
+use vfio_mig_model::{Belief, Errno, Judgement, Profile, Protocol, ProtocolName};
 use MigState::*;
 
 fn fsm(bits: u64) -> Fsm {
     Fsm::new(
         MigrationFlags::new(bits).unwrap(),
-        Profile::defaults(ProtocolKind::V2),
+        Profile::defaults(ProtocolName::V2),
         true,
     )
 }
@@ -29,7 +31,7 @@ fn run(m: &Fsm, steps: &[(Op, Outcome)]) -> Belief<vfio_mig_model::v2::DevState>
 }
 
 /// The rules a violation names, when the last step is not allowed.
-fn violation(m: &Fsm, steps: &[(Op, Outcome)]) -> Vec<&'static str> {
+fn violation(m: &Fsm, steps: &[(Op, Outcome)]) -> Vec<Req> {
     let (last, init) = steps.split_last().unwrap();
     let b = run(m, init);
     m.advance(&b, &last.0, &last.1)
@@ -49,7 +51,7 @@ fn fresh_device_is_running_and_get_reports_it() {
     let m = all();
     let b = run(&m, &[(Op::Get, Outcome::State(2)), (Op::Get, Outcome::State(2))]);
     assert_eq!(b.known().unwrap().state, Running);
-    assert!(violation(&m, &[(Op::Get, Outcome::State(1))]).contains(&"V2-STATE-003"));
+    assert!(violation(&m, &[(Op::Get, Outcome::State(1))]).contains(&V2_STATE_003));
     // The same feature answers SET: the state GET then reports follows it.
     let b = run(&m, &[(Op::Set(Stop), ok(false)), (Op::Get, Outcome::State(1))]);
     assert_eq!(b.known().unwrap().state, Stop);
@@ -74,7 +76,7 @@ fn set_returns_fd_exactly_when_a_session_opens(
     let reqs = violation(&m, &[(Op::Set(to), ok(!fd))]);
     assert!(
         reqs.iter()
-            .any(|r| r.starts_with("V2-ARC") || r.starts_with("V2-PATH")),
+            .any(|r| r.id().starts_with("V2-ARC") || r.id().starts_with("V2-PATH")),
         "{reqs:?}"
     );
 }
@@ -113,14 +115,14 @@ fn refused_requests_answer_einval_and_change_nothing() {
         ],
     );
     assert_eq!(b.known().unwrap().state, StopCopy);
-    assert!(violation(&m, &[sc[0], (Op::Set(PreCopy), ok(true))]).contains(&"V2-ARC-007"));
-    assert!(violation(&m, &[sc[0], (Op::Set(PreCopy), Outcome::Err(Errno::EIO))]).contains(&"V2-ARC-007"));
-    assert!(violation(&m, &[(Op::Set(Error), ok(false))]).contains(&"V2-ARC-008"));
-    assert!(violation(&m, &[(Op::SetRaw(8), ok(false))]).contains(&"V2-ARC-010"));
+    assert!(violation(&m, &[sc[0], (Op::Set(PreCopy), ok(true))]).contains(&V2_ARC_007));
+    assert!(violation(&m, &[sc[0], (Op::Set(PreCopy), Outcome::Err(Errno::EIO))]).contains(&V2_ARC_007));
+    assert!(violation(&m, &[(Op::Set(Error), ok(false))]).contains(&V2_ARC_008));
+    assert!(violation(&m, &[(Op::SetRaw(8), ok(false))]).contains(&V2_ARC_010));
     run(&m, &[(Op::SetRaw(u32::MAX), Outcome::Err(Errno::EINVAL))]);
     // Unsupported optional state.
     let sc_only = fsm(0b001);
-    assert!(violation(&sc_only, &[(Op::Set(RunningP2p), ok(false))]).contains(&"V2-FLAG-003"));
+    assert!(violation(&sc_only, &[(Op::Set(RunningP2p), ok(false))]).contains(&V2_FLAG_003));
     // In ERROR every SET is refused.
     let to_error = [
         (Op::Set(Stop), Outcome::Err(Errno::EIO)),
@@ -130,7 +132,7 @@ fn refused_requests_answer_einval_and_change_nothing() {
     assert_eq!(b.known().unwrap().state, Error);
     let mut steps = to_error.to_vec();
     steps.push((Op::Set(Running), ok(false)));
-    assert!(violation(&m, &steps).contains(&"V2-ERR-003"));
+    assert!(violation(&m, &steps).contains(&V2_ERR_003));
 }
 
 #[test]
@@ -154,7 +156,7 @@ fn failed_set_may_stop_on_the_path_or_in_error() {
     let (_, j) = m
         .advance(&m.start(), &Op::Set(StopCopy), &Outcome::Err(Errno::EIO))
         .unwrap();
-    assert_eq!(j, Judgement::Fault(vec!["V2-ARC-003"]));
+    assert_eq!(j, Judgement::Fault(vec![V2_ARC_003]));
     // A GET narrows the belief; a state off the path is a violation.
     let b = run(
         &m,
@@ -171,14 +173,14 @@ fn failed_set_may_stop_on_the_path_or_in_error() {
             (Op::Get, Outcome::State(4)),
         ],
     );
-    assert!(reqs.contains(&"V2-STATE-003"));
+    assert!(reqs.contains(&V2_STATE_003));
 }
 
 #[test]
 fn interior_only_profile_excludes_the_target_after_failure() {
     covers!("V2-ERR-001");
-    let mut p = Profile::defaults(ProtocolKind::V2);
-    p.choose("DEC-011", "interior-only").unwrap();
+    let mut p = Profile::defaults(ProtocolName::V2);
+    p.decide("DEC-011", "interior-only").unwrap();
     let m = Fsm::new(MigrationFlags::new(0b111).unwrap(), p, true);
     let b = run(&m, &[(Op::Set(StopCopy), Outcome::Err(Errno::EIO))]);
     assert!(!b.iter().any(|s| s.state == StopCopy));
@@ -216,7 +218,7 @@ fn stop_copy_stream_ends_with_zero_and_stays_ended() {
         let (last, init) = after.split_last().unwrap();
         m.advance(&run(&m, init), &last.0, &last.1).unwrap()
     };
-    assert_eq!(j, Judgement::Warn(vec!["V2-STREAM-002"]));
+    assert_eq!(j, Judgement::Warn(vec![V2_STREAM_002]));
     // More bytes than asked is never allowed.
     violation(
         &m,
@@ -236,16 +238,16 @@ fn enomsg_only_in_pre_copy() {
         &m,
         &[pre, (Op::Read { fd: FD0, len: 8 }, Outcome::Err(Errno::ENOMSG))],
     );
-    assert!(violation(&m, &[pre, (Op::Read { fd: FD0, len: 8 }, Outcome::Bytes(0))]).contains(&"V2-PRE-004"));
+    assert!(violation(&m, &[pre, (Op::Read { fd: FD0, len: 8 }, Outcome::Bytes(0))]).contains(&V2_PRE_004));
     let sc = (Op::Set(StopCopy), ok(true));
     assert!(violation(
         &m,
         &[sc, (Op::Read { fd: FD0, len: 8 }, Outcome::Err(Errno::ENOMSG))]
     )
-    .contains(&"V2-PRE-004"));
+    .contains(&V2_PRE_004));
     // Under DEC-013 enomsg-or-zero a zero read in pre-copy is allowed.
-    let mut p = Profile::defaults(ProtocolKind::V2);
-    p.choose("DEC-013", "enomsg-or-zero").unwrap();
+    let mut p = Profile::defaults(ProtocolName::V2);
+    p.decide("DEC-013", "enomsg-or-zero").unwrap();
     let lax = Fsm::new(MigrationFlags::new(0b111).unwrap(), p, true);
     run(&lax, &[pre, (Op::Read { fd: FD0, len: 8 }, Outcome::Bytes(0))]);
 }
@@ -276,14 +278,14 @@ fn precopy_info_only_in_pre_copy_states() {
     let steps = [(Op::Set(PreCopy), ok(true)), info(100, 0), info(150, 0)];
     let (last, init) = steps.split_last().unwrap();
     let (_, j) = m.advance(&run(&m, init), &last.0, &last.1).unwrap();
-    assert_eq!(j, Judgement::Warn(vec!["V2-PRE-003"]));
+    assert_eq!(j, Judgement::Warn(vec![V2_PRE_003]));
     let sc = [(Op::Set(PreCopy), ok(true)), (Op::Set(StopCopy), ok(false))];
     let mut s = sc.to_vec();
     s.push((Op::PrecopyInfo { fd: FD0 }, Outcome::Err(Errno::EINVAL)));
     run(&m, &s);
     s.pop();
     s.push(info(0, 0));
-    assert!(violation(&m, &s).contains(&"V2-PRE-002"));
+    assert!(violation(&m, &s).contains(&V2_PRE_002));
 }
 
 #[test]
@@ -296,14 +298,14 @@ fn descriptors_die_with_their_session() {
     run(&m, &s);
     s.pop();
     s.push((Op::Read { fd: FD0, len: 8 }, Outcome::Bytes(0)));
-    assert!(violation(&m, &s).contains(&"V2-FD-004"));
+    assert!(violation(&m, &s).contains(&V2_FD_004));
     // After a reset the fd is dead too.
     let s = [
         (Op::Set(StopCopy), ok(true)),
         (Op::Reset, Outcome::Done),
         (Op::Read { fd: FD0, len: 8 }, Outcome::Bytes(8)),
     ];
-    assert!(violation(&m, &s).contains(&"V2-FD-004"));
+    assert!(violation(&m, &s).contains(&V2_FD_004));
     // Direction: no writes on the saving fd, no reads on the resuming fd.
     let s = [
         (Op::Set(StopCopy), ok(true)),
@@ -316,12 +318,12 @@ fn descriptors_die_with_their_session() {
             Outcome::Bytes(4),
         ),
     ];
-    assert!(violation(&m, &s).contains(&"V2-FD-005"));
+    assert!(violation(&m, &s).contains(&V2_FD_005));
     let s = [
         (Op::Set(Resuming), ok(true)),
         (Op::Read { fd: FD0, len: 4 }, Outcome::Bytes(4)),
     ];
-    assert!(violation(&m, &s).contains(&"V2-FD-005"));
+    assert!(violation(&m, &s).contains(&V2_FD_005));
     // A closed or never returned fd is EBADF.
     run(
         &m,
@@ -361,7 +363,7 @@ fn resume_accepts_exactly_one_complete_stream() {
     // Missing the last 3 bytes: the SET must fail.
     let mut s = good[..3].to_vec();
     s.push((Op::Set(Stop), ok(false)));
-    assert!(violation(&m, &s).contains(&"V2-STREAM-006"));
+    assert!(violation(&m, &s).contains(&V2_STREAM_006));
     // A failure leaves RESUMING or ERROR.
     let mut s = good[..3].to_vec();
     s.push((Op::Set(Stop), Outcome::Err(Errno::EINVAL)));
@@ -377,7 +379,7 @@ fn resume_accepts_exactly_one_complete_stream() {
     ] {
         let mut s = bad.clone();
         s.push((Op::Set(Stop), ok(false)));
-        assert!(violation(&m, &s).contains(&"V2-STREAM-006"), "{bad:?}");
+        assert!(violation(&m, &s).contains(&V2_STREAM_006), "{bad:?}");
     }
     // An empty complete stream is announced by a zero-length write.
     run(
@@ -412,5 +414,5 @@ fn data_size_is_answered_in_any_state() {
     let (_, j) = m
         .advance(&m.start(), &Op::DataSize, &Outcome::Err(Errno::EIO))
         .unwrap();
-    assert_eq!(j, Judgement::Fault(vec!["V2-SIZE-001"]));
+    assert_eq!(j, Judgement::Fault(vec![V2_SIZE_001]));
 }

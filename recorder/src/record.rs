@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use vfio_mig_conformance::trace_json::{Step, TraceFile, FORMAT};
 use vfio_mig_model::v2::uapi;
+use vfio_mig_trace::{Step, TraceFile, FORMAT};
 
 /// One device's trace.
 #[derive(Debug, Default)]

@@ -2,9 +2,9 @@
 //! preloaded shim sees them): the traces it writes check clean offline, and
 //! a device that misbehaves is caught from its recorded trace.
 
-use vfio_mig_conformance::trace_json::check;
-use vfio_mig_model::{Profile, ProtocolKind};
+use vfio_mig_model::{Profile, ProtocolName};
 use vfio_mig_recorder::record::Recorder;
+use vfio_mig_trace::check;
 
 const GET: u32 = 1 << 16;
 const SET: u32 = 1 << 17;
@@ -23,7 +23,7 @@ fn json(r: &Recorder, dev: i32) -> String {
 }
 
 fn profile() -> Profile {
-    Profile::defaults(ProtocolKind::V2)
+    Profile::defaults(ProtocolName::V2)
 }
 
 #[test]
@@ -79,7 +79,7 @@ fn unseen_bytes_count_as_one_stream_and_a_refused_arc_is_caught() {
     assert_eq!(r.trace(dev).unwrap().steps[5].stream_total, Some(4));
     // An arc the model refuses, recorded as accepted, is caught.
     set(&mut r, dev, 0, -1, None);
-    let (at, f) = check(&json(&r, dev), profile()).unwrap().violation.unwrap();
+    let (at, reqs, what) = check(&json(&r, dev), profile()).unwrap().violation.unwrap();
     assert_eq!(at, 7);
-    assert!(f.reqs.contains(&"V2-ARC-008"), "{f}");
+    assert!(reqs.contains(&vfio_mig_model::reqs::V2_ARC_008), "{what}");
 }

@@ -8,10 +8,16 @@
 //! field.
 #![forbid(unsafe_code)]
 
+#[doc(hidden)]
+pub mod codegen;
+#[rustfmt::skip]
+pub mod ids;
 mod load;
+mod req;
 mod types;
 
 pub use load::{Error, FileName};
+pub use req::{join_ids, ChoiceError, OptionSet, Req};
 pub use types::*;
 
 use std::collections::BTreeMap;

@@ -118,6 +118,7 @@ struct RawDecision {
     options: Option<BTreeMap<String, String>>,
     default: Option<String>,
     per_protocol: Option<BTreeMap<String, String>>,
+    model: Option<BTreeMap<String, Vec<String>>>,
     reason: Option<String>,
     history: Option<String>,
     source: Option<RawSource>,
@@ -328,18 +329,14 @@ pub(crate) fn decision_file(text: &str) -> Result<DecisionFile, Error> {
                 ),
             ));
         }
+        let protocol = |field: &'static str, proto: &str| match proto {
+            "v1" => Ok(ProtocolName::V1),
+            "v2" => Ok(ProtocolName::V2),
+            other => Err(ctx.err(field, format!("unknown protocol {other:?} (expected v1 or v2)"))),
+        };
         let mut per_protocol = BTreeMap::new();
         for (proto, choice) in raw.per_protocol.unwrap_or_default() {
-            let name = match proto.as_str() {
-                "v1" => ProtocolName::V1,
-                "v2" => ProtocolName::V2,
-                other => {
-                    return Err(ctx.err(
-                        "per_protocol",
-                        format!("unknown protocol {other:?} (expected v1 or v2)"),
-                    ))
-                }
-            };
+            let name = protocol("per_protocol", &proto)?;
             if !options.contains_key(&choice) {
                 return Err(ctx.err(
                     "per_protocol",
@@ -348,12 +345,41 @@ pub(crate) fn decision_file(text: &str) -> Result<DecisionFile, Error> {
             }
             per_protocol.insert(name, choice);
         }
+        let raw_model = raw.model.ok_or_else(|| ctx.err("model", "is missing"))?;
+        if raw_model.is_empty() {
+            return Err(ctx.err("model", "names no protocol"));
+        }
+        let mut model = BTreeMap::new();
+        for (proto, keys) in raw_model {
+            let name = protocol("model", &proto)?;
+            if keys.is_empty() {
+                return Err(ctx.err("model", format!("{proto}: lists no option")));
+            }
+            if let Some(k) = keys.iter().find(|k| !options.contains_key(*k)) {
+                return Err(ctx.err("model", format!("{proto}: {k:?} is not one of the options")));
+            }
+            let default = per_protocol.get(&name).unwrap_or(&default);
+            if !keys.contains(default) {
+                return Err(ctx.err(
+                    "model",
+                    format!("{proto}: the default {default:?} must be one the model implements"),
+                ));
+            }
+            model.insert(name, keys);
+        }
+        if let Some(p) = per_protocol.keys().find(|p| !model.contains_key(*p)) {
+            return Err(ctx.err(
+                "per_protocol",
+                format!("names {p}, to which the decision does not apply (see `model`)"),
+            ));
+        }
         decisions.push(Decision {
             id,
             question,
             options,
             default,
             per_protocol,
+            model,
             reason: ctx.text("reason", raw.reason)?,
             history: ctx.text("history", raw.history)?,
             source: ctx.source(raw.source)?,

@@ -251,6 +251,10 @@ pub struct Decision {
     pub default: String,
     /// Per-protocol defaults that differ from `default`.
     pub per_protocol: BTreeMap<ProtocolName, String>,
+    /// The protocols the decision applies to, each with the options the
+    /// reference model implements for it (the others are recorded history
+    /// or behaviour the model does not vary on).
+    pub model: BTreeMap<ProtocolName, Vec<String>>,
     /// Why the default.
     pub reason: String,
     /// What was argued and what was merged.

@@ -34,6 +34,7 @@ decisions:
     options: { a: first, b: second }
     default: a
     per_protocol: { v1: b }
+    model: { v1: [a, b], v2: [a] }
     reason: r
     history: h
     source: { doc: seed, at: msg }
@@ -258,4 +259,38 @@ fn random_bytes_never_panic() {
             let _ = load(&text, V2, DEC);
         }
     }
+}
+
+#[test]
+fn decision_without_model_field() {
+    let e = error_of(V1, V2, &DEC.replace("    model: { v1: [a, b], v2: [a] }\n", ""));
+    assert!(e.contains("decision DEC-001: field `model`: is missing"), "{e}");
+}
+
+#[test]
+fn model_option_not_an_option() {
+    let e = error_of(V1, V2, &DEC.replace("v2: [a]", "v2: [a, z]"));
+    assert!(
+        e.contains("field `model`: v2: \"z\" is not one of the options"),
+        "{e}"
+    );
+}
+
+#[test]
+fn model_must_implement_the_default() {
+    let e = error_of(V1, V2, &DEC.replace("v1: [a, b]", "v1: [a]"));
+    assert!(
+        e.contains("field `model`: v1: the default \"b\" must be one the model implements"),
+        "{e}"
+    );
+}
+
+#[test]
+fn per_protocol_default_for_a_protocol_the_decision_skips() {
+    let e = error_of(
+        V1,
+        V2,
+        &DEC.replace("model: { v1: [a, b], v2: [a] }", "model: { v2: [a] }"),
+    );
+    assert!(e.contains("field `per_protocol`: names v1"), "{e}");
 }

@@ -5,8 +5,8 @@ use super::ops::{ChunkTag, Expect, Op, Outcome};
 use super::state::{Access, Field, V1State, HEADER_SIZE};
 use crate::reqs::*;
 use crate::{
-    Allowance, Allowed, Belief, ErrnoSet, Kind, NoPrecopyData, OutOfOrder, Profile, Protocol, Segmentation,
-    V1Arcs, V1ErrorState, V1ErrorWrite, V1FailedWrite,
+    Allowance, Allowed, Belief, ErrnoSet, Kind, NoPrecopyData, OutOfOrder, Profile, Protocol, Req,
+    Segmentation, V1Arcs, V1ErrorState, V1ErrorWrite, V1FailedWrite,
 };
 
 /// Where the user is in the save loop.
@@ -74,7 +74,7 @@ pub struct RegState {
     pub resume: ResumeCursor,
     /// The rule that put the device in `state`: a read of device_state that
     /// contradicts the model names it.
-    pub cause: &'static str,
+    pub cause: Req,
 }
 
 /// The v1 protocol for one device: its profile and its region size.
@@ -85,7 +85,7 @@ pub struct Region {
 }
 
 /// The arcs of the documented flows (V1-ARC-001 to V1-ARC-006).
-const FLOW_ARCS: [(V1State, V1State, &[&str]); 7] = [
+const FLOW_ARCS: [(V1State, V1State, &[Req]); 7] = [
     (V1State::Running, V1State::Stop, &[V1_ARC_001]),
     (V1State::Running, V1State::StopCopy, &[V1_ARC_002]),
     (V1State::StopCopy, V1State::Stop, &[V1_ARC_003]),
@@ -109,7 +109,7 @@ pub enum ArcClass {
     /// The target is the current state: a no-op (V1-ARC-010).
     Same,
     /// The arc must work on a healthy device; the rules that say so.
-    Required(&'static [&'static str]),
+    Required(&'static [Req]),
     /// The device performs it or refuses it cleanly (V1-ARC-007).
     Optional,
 }
@@ -183,7 +183,7 @@ impl Region {
 
     /// Whether the arc `from -> to` must work on a healthy device, and the
     /// rules that say so.
-    pub fn required_arc(&self, from: V1State, to: V1State) -> Option<&'static [&'static str]> {
+    pub fn required_arc(&self, from: V1State, to: V1State) -> Option<&'static [Req]> {
         if !from.is_requestable() || !to.is_requestable() || from == to {
             return None;
         }
@@ -191,30 +191,42 @@ impl Region {
             .iter()
             .find(|(f, t, _)| *f == from && *t == to)
             .map(|(_, _, r)| *r);
-        match self.profile.v1_arcs {
+        match self.profile.v1_arcs() {
             V1Arcs::DriverChooses => None,
             V1Arcs::AllRequired => Some(flow.unwrap_or(&[V1_ARC_007])),
             V1Arcs::FlowsRequired => {
-                let refusable_precopy = self.profile.no_precopy_data == NoPrecopyData::RefusePreCopy
-                    && from == V1State::Running
-                    && to == V1State::PreCopy;
+                let may_refuse = match self.profile.no_precopy_data() {
+                    NoPrecopyData::PendingZero => false,
+                    NoPrecopyData::RefusePreCopy => true,
+                };
+                let refusable_precopy = may_refuse && from == V1State::Running && to == V1State::PreCopy;
                 flow.filter(|_| !refusable_precopy)
             }
         }
     }
 
     fn error_possible(&self) -> bool {
-        self.profile.v1_error_state == V1ErrorState::ErrorValue
-            && self.profile.v1_failed_write == V1FailedWrite::PreviousOrError
+        // A separate error bit (DEC-002 error-bit) is not part of any merged
+        // layout; for the model it behaves like the error value: an error is
+        // reported and only reset leaves it.
+        let has_error = match self.profile.v1_error_state() {
+            V1ErrorState::None => false,
+            V1ErrorState::ErrorBit | V1ErrorState::ErrorValue => true,
+        };
+        let may_report = match self.profile.v1_failed_write() {
+            V1FailedWrite::Previous => false,
+            V1FailedWrite::PreviousOrError => true,
+        };
+        has_error && may_report
     }
 
     /// Adds the patterns of an out-of-order access (DEC-012): under
     /// `reject` it must fail, a success only warns; under `undefined`
     /// anything goes.
-    fn out_of_order(&self, out: &mut Allowed<Expect>, success: Expect, req: &'static [&'static str]) {
+    fn out_of_order(&self, out: &mut Allowed<Expect>, success: Expect, req: &'static [Req]) {
         out.governing.extend_from_slice(req);
         out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, req);
-        let kind = match self.profile.out_of_order {
+        let kind = match self.profile.out_of_order() {
             OutOfOrder::Reject => Kind::Warn,
             OutOfOrder::Undefined => Kind::Normal,
         };
@@ -225,7 +237,7 @@ impl Region {
         let from = s.state;
         let to = V1State::from_raw(raw);
         let class = self.arc_class(from, to);
-        let refused = |out: &mut Allowed<Expect>, req: &'static [&'static str]| {
+        let refused = |out: &mut Allowed<Expect>, req: &'static [Req]| {
             out.governing.extend_from_slice(req);
             out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, req);
         };
@@ -234,7 +246,7 @@ impl Region {
             ArcClass::Invalid => refused(out, &[V1_ARC_008]),
             ArcClass::ErrorTarget => {
                 refused(out, &[V1_ARC_009]);
-                let kind = match self.profile.v1_error_write {
+                let kind = match self.profile.v1_error_write() {
                     V1ErrorWrite::Refuse => Kind::Warn,
                     V1ErrorWrite::Undefined => Kind::Normal,
                 };
@@ -265,7 +277,11 @@ impl Region {
                 out.governing
                     .extend_from_slice(&[V1_FAIL_001, V1_FAIL_004, V1_ARC_007]);
                 out.push(Expect::Ok, Kind::Normal, &[V1_FAIL_004]);
-                let kind = if to == V1State::Stop && self.profile.v1_arcs != V1Arcs::DriverChooses {
+                let stop_expected = match self.profile.v1_arcs() {
+                    V1Arcs::DriverChooses => false,
+                    V1Arcs::FlowsRequired | V1Arcs::AllRequired => true,
+                };
+                let kind = if to == V1State::Stop && stop_expected {
                     Kind::Warn
                 } else {
                     Kind::Normal
@@ -339,7 +355,7 @@ impl Region {
                     min: HEADER_SIZE,
                     max: data_end.saturating_sub(1),
                 };
-                let req: &'static [&'static str] = if saving {
+                let req: &'static [Req] = if saving {
                     &[V1_SAVE_003, V1_LAYOUT_004]
                 } else {
                     &[V1_RES_001, V1_LAYOUT_004]
@@ -402,7 +418,6 @@ impl Region {
             (_, Access::Reserved) => {
                 out.governing.push(V1_LAYOUT_002);
                 out.push(Expect::Ok, Kind::Normal, &[V1_LAYOUT_002]);
-                out.push(Expect::Err(ErrnoSet::Any), Kind::Warn, &[V1_LAYOUT_002]);
             }
             (_, Access::ReadOnly) => {
                 out.governing.push(V1_LAYOUT_002);
@@ -477,12 +492,12 @@ impl Region {
                 out.push(ok, Kind::Warn, &[V1_SAVE_010]);
             }
             None => {
-                let req: &'static [&'static str] = if write { &[V1_RES_004] } else { &[V1_SAVE_009] };
+                let req: &'static [Req] = if write { &[V1_RES_004] } else { &[V1_SAVE_009] };
                 self.out_of_order(out, ok, req);
             }
             Some((o, size)) => {
                 let limit = size.map_or(self.region_size, |n| o.saturating_add(n));
-                let req: &'static [&'static str] = if write { &[V1_RES_002] } else { &[V1_SAVE_003] };
+                let req: &'static [Req] = if write { &[V1_RES_002] } else { &[V1_SAVE_003] };
                 out.governing.extend_from_slice(req);
                 if in_region && offset >= o && end <= limit {
                     out.push(ok, Kind::Normal, req);
@@ -490,7 +505,6 @@ impl Region {
                 } else {
                     out.governing.push(V1_LAYOUT_004);
                     out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V1_LAYOUT_004]);
-                    out.push(ok, Kind::Warn, &[V1_LAYOUT_004]);
                 }
             }
         }
@@ -634,7 +648,11 @@ impl Protocol for Region {
                     (Outcome::Ok, Some((ChunkTag::Stream { total, whole, .. }, _))) if fits => {
                         r.next += size;
                         r.total = total;
-                        if !whole && self.profile.segmentation == Segmentation::Indivisible {
+                        let split = match self.profile.segmentation() {
+                            Segmentation::Indivisible => !whole,
+                            Segmentation::ByteStream => false,
+                        };
+                        if split {
                             r.unsure = true;
                         }
                     }

@@ -7,7 +7,7 @@
 //! kernel's table for every flag combination.
 
 use super::state::{MigState, MigrationFlags};
-use crate::reqs;
+use crate::{reqs, Req};
 use std::collections::VecDeque;
 use std::fmt;
 
@@ -30,7 +30,7 @@ pub struct DirectArc {
     /// When the arc exists.
     pub needs: Needs,
     /// The requirements that mandate it.
-    pub reqs: &'static [&'static str],
+    pub reqs: &'static [Req],
 }
 
 const fn arc(
@@ -38,7 +38,7 @@ const fn arc(
     to: MigState,
     p2p: Option<bool>,
     pre_copy: Option<bool>,
-    reqs: &'static [&'static str],
+    reqs: &'static [Req],
 ) -> DirectArc {
     DirectArc {
         from,

@@ -4,7 +4,9 @@ use super::arcs::{Opens, Path, PathTable};
 use super::ops::{DataTag, Expect, FdRef, Op, Outcome};
 use super::state::{MigState, MigrationFlags};
 use crate::reqs::*;
-use crate::{Allowance, Allowed, Belief, Errno, ErrnoSet, FailedSet, Kind, PrecopyEnd, Profile, Protocol};
+use crate::{
+    Allowance, Allowed, Belief, Errno, ErrnoSet, FailedSet, Kind, PrecopyEnd, Profile, Protocol, Req,
+};
 
 /// The data session behind the live fd.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,7 +73,7 @@ pub struct DevState {
     pub closed: u64,
     /// The rule that put the device in `state` (a successful SET, a failed
     /// one, a reset): a GET that contradicts the model names it.
-    pub cause: &'static str,
+    pub cause: Req,
 }
 
 impl DevState {
@@ -165,7 +167,7 @@ impl Fsm {
     fn set_expectations(&self, s: &DevState, to: MigState, out: &mut Allowed<Expect>) {
         let from = s.state;
         let Some(path) = self.table.path(from, to) else {
-            let reqs: &'static [&'static str] = if to == MigState::Error {
+            let reqs: &'static [Req] = if to == MigState::Error {
                 &[V2_ARC_008]
             } else if from == MigState::Error {
                 &[V2_ERR_003]
@@ -196,7 +198,7 @@ impl Fsm {
                 out.governing.extend_from_slice(a.reqs);
             }
         }
-        let success_reqs: &'static [&'static str] = match path.opens() {
+        let success_reqs: &'static [Req] = match path.opens() {
             Some(_) => &[V2_ARC_006, V2_FD_001],
             None if from.is_saving() && to.is_saving() && from != to => &[V2_ARC_006, V2_FD_002],
             None if from == to => &[V2_ARC_009],
@@ -208,7 +210,7 @@ impl Fsm {
             out.governing.push(V2_STREAM_005);
         }
         out.push(Expect::SetOk { fd }, Kind::Normal, success_reqs);
-        let fault_reqs: &'static [&'static str] = if leaves_resume {
+        let fault_reqs: &'static [Req] = if leaves_resume {
             &[V2_STREAM_005]
         } else {
             match super::arcs::direct_arc(self.flags, from, path.next_step()) {
@@ -228,7 +230,11 @@ impl Fsm {
         let mut still_in_group = s.state.is_saving();
         for (i, &st) in states.iter().enumerate().skip(1) {
             still_in_group &= st.is_saving();
-            if i == last && self.profile.failed_set == FailedSet::InteriorOnly {
+            let target_allowed = match self.profile.failed_set() {
+                FailedSet::InteriorOnly => false,
+                FailedSet::AnyOnPath => true,
+            };
+            if i == last && !target_allowed {
                 break;
             }
             let session = if still_in_group { s.session } else { None };
@@ -248,7 +254,7 @@ impl Fsm {
         reading: bool,
         out: &mut Allowed<Expect>,
     ) -> Option<Session> {
-        let reqs: &'static [&'static str] = match self.fd_status(s, fd) {
+        let reqs: &'static [Req] = match self.fd_status(s, fd) {
             FdStatus::Bad => {
                 out.push(
                     Expect::Err(ErrnoSet::Exactly(Errno::EBADF)),
@@ -287,7 +293,11 @@ impl Fsm {
                 Kind::Normal,
                 &[V2_PRE_004],
             );
-            if self.profile.precopy_end == PrecopyEnd::EnomsgOrZero {
+            let zero_allowed = match self.profile.precopy_end() {
+                PrecopyEnd::EnomsgOnly => false,
+                PrecopyEnd::EnomsgOrZero => true,
+            };
+            if zero_allowed {
                 out.push(Expect::Bytes { min: 0, max: 0 }, Kind::Normal, &[V2_PRE_004]);
             }
             out.push(

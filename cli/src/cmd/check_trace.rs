@@ -1,0 +1,60 @@
+//! `vfio-mig check-trace FILE`: a recorded v2 trace against the model,
+//! without any device.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use vfio_mig_model::ProtocolName;
+use vfio_mig_spec::Catalogue;
+
+/// Options of `check-trace`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The trace file.
+    pub file: PathBuf,
+    /// Take a decision otherwise than by default, as ID=OPTION (repeatable).
+    #[arg(long = "decide", value_name = "ID=OPTION")]
+    pub decide: Vec<String>,
+}
+
+/// The largest trace read.
+pub const MAX_TRACE_FILE: u64 = 256 << 20;
+
+fn read(file: &Path) -> Result<String, String> {
+    let size = std::fs::metadata(file)
+        .map_err(|e| format!("{}: cannot read: {e}", file.display()))?
+        .len();
+    if size > MAX_TRACE_FILE {
+        return Err(format!(
+            "{}: {size} bytes; a trace is at most {MAX_TRACE_FILE} bytes",
+            file.display()
+        ));
+    }
+    std::fs::read_to_string(file).map_err(|e| format!("{}: cannot read: {e}", file.display()))
+}
+
+/// `vfio-mig check-trace`.
+pub fn exec(catalogue: &Catalogue, args: &Args) -> Result<ExitCode, String> {
+    let text = read(&args.file)?;
+    let profile = crate::decide::profile(catalogue, ProtocolName::V2, &args.decide)?;
+    let file = args.file.display();
+    let checked = vfio_mig_trace::check(&text, profile).map_err(|e| format!("{file}: {e}"))?;
+    match &checked.violation {
+        None => {
+            println!("{file}: {} steps, every one allowed by the model", checked.steps);
+            if !checked.warnings.is_empty() {
+                println!(
+                    "SHOULD not met: {}",
+                    vfio_mig_model::join_ids(&checked.warnings, ", ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some((at, reqs, what)) => {
+            println!(
+                "{file}: step {at} is not allowed: [{}] {what}",
+                vfio_mig_model::join_ids(reqs, ", ")
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
+}

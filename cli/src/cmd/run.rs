@@ -1,0 +1,394 @@
+//! `vfio-mig run`: every suite against a device, then the reports.
+
+use crate::progress;
+use clap::ValueEnum;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+#[cfg(any(feature = "adapter-vfio", feature = "adapter-vfio-user"))]
+use vfio_mig_device::Description;
+use vfio_mig_device::Transport;
+use vfio_mig_engine::suites::{self, Options, Run};
+use vfio_mig_engine::target::not_applicable;
+use vfio_mig_engine::verdict::{SuiteId, Verdict};
+use vfio_mig_mock::{MockConfig, MockFactory, Mutant};
+use vfio_mig_model::v1::Region;
+use vfio_mig_model::v2::{Fsm, MigrationFlags};
+use vfio_mig_model::{Profile, ProtocolName};
+use vfio_mig_report::{self as report, Report, ReqStatus};
+use vfio_mig_spec::Catalogue;
+
+/// Which adapter drives the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdapterKind {
+    /// The built-in mock device.
+    Mock,
+    /// A real VFIO device fd (needs `--features adapter-vfio`).
+    Vfio,
+    /// A vfio-user server (needs `--features adapter-vfio-user`).
+    VfioUser,
+}
+
+/// Which protocol to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolArg {
+    /// The v1 migration region.
+    V1,
+    /// The v2 state machine.
+    V2,
+}
+
+impl ProtocolArg {
+    /// The catalogue's name for it.
+    pub fn name(self) -> ProtocolName {
+        match self {
+            ProtocolArg::V1 => ProtocolName::V1,
+            ProtocolArg::V2 => ProtocolName::V2,
+        }
+    }
+}
+
+/// Options of `run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The adapter.
+    #[arg(long, value_enum, default_value = "mock")]
+    pub adapter: AdapterKind,
+    /// The protocol (the mock speaks both; real devices speak v2).
+    #[arg(long, value_enum, default_value = "v2")]
+    pub protocol: ProtocolArg,
+    /// vfio: the source device (mdev UUID or /dev/vfio/devices/vfioN);
+    /// vfio-user: the source server's socket. Defaults to the environment.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// The destination instance for round trips, like --device.
+    #[arg(long)]
+    pub device2: Option<String>,
+    /// Mock: migration flags as bits (1, 3, 5 or 7).
+    #[arg(long, default_value_t = 7)]
+    pub flags: u64,
+    /// Mock: run one of the deliberately broken variants (see `vfio-mig mutants`).
+    #[arg(long)]
+    pub mutant: Option<String>,
+    /// Mock: bytes of device state.
+    #[arg(long, default_value_t = 256)]
+    pub state_len: usize,
+    /// Take a decision of the catalogue otherwise than by default, as
+    /// ID=OPTION (repeatable; see `vfio-mig spec`), e.g. DEC-013=enomsg-or-zero.
+    #[arg(long = "decide", value_name = "ID=OPTION")]
+    pub decide: Vec<String>,
+    /// Exploration depth.
+    #[arg(long, default_value_t = 4)]
+    pub depth: usize,
+    /// Random sequences.
+    #[arg(long, default_value_t = 256)]
+    pub cases: u32,
+    /// Seed of the random sequences.
+    #[arg(long, default_value_t = 0x5eed)]
+    pub seed: u64,
+    /// The deadline of every device call, in milliseconds (default:
+    /// `VFIO_MIG_TIMEOUT_MS`, else 10000).
+    #[arg(long, value_name = "MS")]
+    pub timeout: Option<String>,
+    /// Where report.md, report.json and junit.xml are written.
+    #[arg(long, default_value = "target/vfio-mig-report")]
+    pub report_dir: PathBuf,
+    /// An earlier report.json: a requirement that passed there and does not now fails the run.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// A YAML list of known deviations (`- requirement: ID` / `reason: ...`).
+    #[arg(long)]
+    pub deviations: Option<PathBuf>,
+    /// Leave timings out of the reports (for committed reference reports).
+    #[arg(long)]
+    pub no_timings: bool,
+    /// Also write every check's operations in the JSON trace format to
+    /// `DIR/<check>.json` (for `vfio-mig check-trace`).
+    #[arg(long, value_name = "DIR")]
+    pub traces: Option<PathBuf>,
+}
+
+/// What one run checked: the device's name, flags and transport, and the
+/// verdicts.
+pub struct Outcome {
+    /// The device's name for the report.
+    pub device: String,
+    /// v2 flags.
+    pub flags: Option<MigrationFlags>,
+    /// How it was reached.
+    pub transport: Transport,
+    /// Whether it offers MIG_DATA_SIZE.
+    pub data_size: bool,
+    /// Every check.
+    pub verdicts: Vec<Verdict>,
+}
+
+/// The run's options from the arguments.
+pub fn options(args: &RunArgs) -> Result<Options, String> {
+    let mut opts = Options::from_env().map_err(|e| format!("VFIO_MIG_TIMEOUT_MS: {e}"))?;
+    if let Some(ms) = &args.timeout {
+        opts.timeout =
+            vfio_mig_engine::handle::parse_timeout_ms(ms).map_err(|e| format!("--timeout: {e}"))?;
+    }
+    opts.depth = args.depth;
+    opts.sequences.cases = args.cases;
+    opts.sequences.seed = args.seed;
+    Ok(opts)
+}
+
+/// The mock's configuration from the arguments.
+pub fn mock_config(args: &RunArgs) -> Result<MockConfig, String> {
+    let kind = args.protocol.name();
+    let flags = MigrationFlags::new(args.flags).map_err(|e| format!("--flags: {e}"))?;
+    let mut config = match kind {
+        ProtocolName::V1 => MockConfig::v1(),
+        ProtocolName::V2 => MockConfig::v2(flags),
+    };
+    config.state_len = args.state_len;
+    if let Some(name) = &args.mutant {
+        let m = Mutant::named(name)
+            .ok_or_else(|| format!("--mutant: no mutant {name:?} (see `vfio-mig mutants`)"))?;
+        if m.protocol() != kind {
+            return Err(format!(
+                "--mutant {name} is a {} mutant; pass --protocol accordingly",
+                m.protocol()
+            ));
+        }
+        config.mutant = Some(m);
+    }
+    Ok(config)
+}
+
+/// Every suite against the mock configured by `config`, judged under
+/// `profile`.
+pub fn mock_run(
+    config: MockConfig,
+    profile: Profile,
+    opts: &Options,
+    progress: &mut dyn FnMut(SuiteId),
+) -> Run {
+    let factory = MockFactory { config };
+    match profile.protocol() {
+        ProtocolName::V2 => suites::run_all::<Fsm>(&factory, profile, opts, progress),
+        ProtocolName::V1 => suites::run_all::<Region>(&factory, profile, opts, progress),
+    }
+}
+
+/// The report of the default mock run: v2, all flags, default options.
+/// This is what `reports/mock/` holds.
+pub fn reference_mock_report(catalogue: &Catalogue) -> Report {
+    let flags = MigrationFlags::accepted()[3];
+    let run = mock_run(
+        MockConfig::v2(flags),
+        Profile::defaults(ProtocolName::V2),
+        &Options::default(),
+        &mut |_| {},
+    );
+    Report::build(catalogue, ProtocolName::V2, "mock", Some(flags), &run.verdicts)
+        .with_not_applicable(not_applicable(Transport::KernelFd))
+}
+
+#[cfg(any(feature = "adapter-vfio", feature = "adapter-vfio-user"))]
+fn named(name: &str, desc: &Option<Description>) -> (String, Option<MigrationFlags>, Transport, bool) {
+    match desc {
+        Some(d) => (format!("{name}: {}", d.name), d.flags, d.transport, d.data_size),
+        None => (name.to_owned(), None, Transport::KernelFd, false),
+    }
+}
+
+/// Every suite against a real adapter's devices.
+#[cfg(any(feature = "adapter-vfio", feature = "adapter-vfio-user"))]
+fn run_real(
+    kind: vfio_mig_adapters::Kind,
+    args: &RunArgs,
+    opts: &Options,
+    profile: Profile,
+) -> Result<Outcome, String> {
+    if args.protocol != ProtocolArg::V2 {
+        return Err(format!("--protocol v1: the {} adapter speaks v2 only", kind.name));
+    }
+    let factory = vfio_mig_adapters::Factory::with_devices(kind, args.device.clone(), args.device2.clone());
+    let run = progress::over_suites(|p| suites::run_all::<Fsm>(&factory, profile, opts, p));
+    let (device, flags, transport, data_size) = named(kind.name, &run.device);
+    #[allow(unused_mut)]
+    let mut verdicts = run.verdicts;
+    // The rules only the vfio-user transport has, checked on the wire.
+    #[cfg(feature = "adapter-vfio-user")]
+    if transport == Transport::VfioUser && !verdicts.iter().any(|v| v.suite == SuiteId::Setup || v.halts) {
+        if let Some(path) = factory.device(0) {
+            verdicts.extend(vfio_mig_adapters::vfio_user::wire_checks(path));
+        }
+    }
+    Ok(Outcome {
+        device,
+        flags,
+        transport,
+        data_size,
+        verdicts,
+    })
+}
+
+#[cfg(feature = "adapter-vfio")]
+fn run_adapter_vfio(args: &RunArgs, opts: &Options, profile: Profile) -> Result<Outcome, String> {
+    run_real(vfio_mig_adapters::VFIO, args, opts, profile)
+}
+
+#[cfg(not(feature = "adapter-vfio"))]
+fn run_adapter_vfio(_: &RunArgs, _: &Options, _: Profile) -> Result<Outcome, String> {
+    Err("this build has no VFIO adapter: rebuild with --features adapter-vfio".to_owned())
+}
+
+#[cfg(feature = "adapter-vfio-user")]
+fn run_adapter_vfio_user(args: &RunArgs, opts: &Options, profile: Profile) -> Result<Outcome, String> {
+    run_real(vfio_mig_adapters::VFIO_USER, args, opts, profile)
+}
+
+#[cfg(not(feature = "adapter-vfio-user"))]
+fn run_adapter_vfio_user(_: &RunArgs, _: &Options, _: Profile) -> Result<Outcome, String> {
+    Err("this build has no vfio-user adapter: rebuild with --features adapter-vfio-user".to_owned())
+}
+
+/// Runs the suites the arguments ask for.
+pub fn checks(catalogue: &Catalogue, args: &RunArgs) -> Result<(Outcome, Profile), String> {
+    let opts = options(args)?;
+    let profile = crate::decide::profile(catalogue, args.protocol.name(), &args.decide)?;
+    let outcome = match args.adapter {
+        AdapterKind::Mock => {
+            let config = mock_config(args)?;
+            let name = match &args.mutant {
+                Some(m) => format!("mock ({m})"),
+                None => "mock".to_owned(),
+            };
+            let v2 = profile.protocol() == ProtocolName::V2;
+            let (flags, data_size) = (config.flags, config.data_size);
+            let run = progress::over_suites(|p| mock_run(config, profile.clone(), &opts, p));
+            Outcome {
+                device: name,
+                flags: v2.then_some(flags),
+                transport: Transport::KernelFd,
+                data_size,
+                verdicts: run.verdicts,
+            }
+        }
+        AdapterKind::Vfio => run_adapter_vfio(args, &opts, profile.clone())?,
+        AdapterKind::VfioUser => run_adapter_vfio_user(args, &opts, profile.clone())?,
+    };
+    Ok((outcome, profile))
+}
+
+/// `vfio-mig run`.
+pub fn exec(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
+            Some(
+                Report::from_json(&text)
+                    .map_err(|e| format!("{}: not a vfio-mig JSON report: {e}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let deviations = match &args.deviations {
+        Some(path) => report::load_deviations(path, catalogue).map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
+    let (outcome, _) = checks(catalogue, args)?;
+    if let Some(setup) = outcome.verdicts.iter().find(|v| v.suite == SuiteId::Setup) {
+        let hint = if setup.halts {
+            ""
+        } else {
+            "; or name it with --device and --device2"
+        };
+        return Err(format!("{}{hint}", setup.detail));
+    }
+    let mut report = Report::build(
+        catalogue,
+        args.protocol.name(),
+        &outcome.device,
+        outcome.flags,
+        &outcome.verdicts,
+    )
+    .with_decisions(args.decide.clone())
+    .with_not_applicable(not_applicable(outcome.transport));
+    if args.no_timings {
+        report = report.without_timings();
+    }
+    report.apply_deviations(&deviations);
+    write_reports(&report, &args.report_dir)?;
+    print!("{}", report.summary_text());
+    println!("reports written to {}", args.report_dir.display());
+    if let Some(dir) = &args.traces {
+        write_traces(dir, &outcome)?;
+    }
+    let mut code = if report.failed() { 1 } else { 0 };
+    if let Some(base) = baseline {
+        let regressions = regressions(&base, &report);
+        if !regressions.is_empty() {
+            println!("regressions against the baseline:");
+            for r in &regressions {
+                println!("  {r}");
+            }
+            code = 1;
+        }
+    }
+    Ok(ExitCode::from(code))
+}
+
+fn write_traces(dir: &Path, outcome: &Outcome) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+    let Some(flags) = outcome.flags else {
+        return Ok(());
+    };
+    for v in &outcome.verdicts {
+        let pairs = v.trace.v2_pairs();
+        if pairs.is_empty() {
+            continue;
+        }
+        let path = dir.join(report::trace_file(&v.name));
+        let json = vfio_mig_trace::write(flags, outcome.data_size, &pairs);
+        std::fs::write(&path, json).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Requirements that passed in `base` and do not pass in `now`.
+pub fn regressions(base: &Report, now: &Report) -> Vec<String> {
+    base.requirements
+        .iter()
+        .filter(|b| b.status == ReqStatus::Pass)
+        .filter_map(|b| {
+            let n = now.requirements.iter().find(|r| r.id == b.id)?;
+            matches!(n.status, ReqStatus::Fail | ReqStatus::Warn)
+                .then(|| format!("{} [{}] was PASS, now {}", n.id, n.level, n.status.as_str()))
+        })
+        .collect()
+}
+
+/// Writes the report files and the C reproducers into `dir`.
+pub fn write_reports(report: &Report, dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("{}: cannot create the report directory: {e}", dir.display()))?;
+    for (name, text) in [
+        ("report.md", report::markdown(report)),
+        ("report.json", report.to_json()),
+        ("junit.xml", report::junit_xml(report)),
+        ("states.dot", report::dot(report).unwrap_or_default()),
+    ] {
+        if text.is_empty() {
+            continue;
+        }
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    }
+    for c in &report.checks {
+        if let Some(code) = &c.c_reproducer {
+            let path = dir.join(report::c_reproducer_file(&c.name));
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("{}: cannot create: {e}", parent.display()))?;
+            }
+            std::fs::write(&path, code).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}

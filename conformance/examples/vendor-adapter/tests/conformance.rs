@@ -1,3 +1,0 @@
-//! Every conformance test against the vendor's device, from one macro.
-
-vfio_mig_conformance::conformance_main!(v2, vendor_adapter_example::VendorFactory::from_env());

@@ -1,7 +1,0 @@
-//! Every suite against a real VFIO device (`--features adapter-vfio`,
-//! device named by `VFIO_MIG_DEVICE` and `VFIO_MIG_DEVICE2`).
-
-vfio_mig_conformance::conformance_main!(
-    v2,
-    vfio_mig_conformance::adapters::Factory::from_env(vfio_mig_conformance::adapters::VFIO)
-);

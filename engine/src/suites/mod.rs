@@ -1,0 +1,326 @@
+//! The conformance suites, each generic over the protocol and the adapter.
+//!
+//! Every suite takes the model of the device and the device itself (behind
+//! its deadline [`Handle`]), restores the device before each check, and
+//! returns one [`Verdict`] per check. A device that cannot be restored or
+//! stops answering ends the run: the last verdict says so and halts.
+
+pub mod arcs;
+pub mod data;
+pub mod explore;
+pub mod faults;
+pub mod sequences;
+pub mod sweep;
+
+use crate::check::{Checker, Interrupt};
+use crate::handle::Handle;
+use crate::target::{Setup, Target};
+use crate::verdict::{SuiteId, Verdict};
+use std::time::Duration;
+use vfio_mig_device::{DeviceError, DeviceFactory};
+use vfio_mig_model::Profile;
+
+/// Restores the device, or turns the error into the verdict that ends the run.
+pub(crate) fn restore<P: Target>(
+    suite: SuiteId,
+    name: &str,
+    device: &mut Handle<P>,
+) -> Result<(), Box<Verdict>> {
+    device.restore().map_err(|e| {
+        let why = error_chain(&e);
+        Box::new(Verdict::halted(
+            suite,
+            name,
+            &[],
+            format!("{why}; no later check was run"),
+        ))
+    })
+}
+
+/// An error with its sources, `: `-joined.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// The verdict of a check whose body ended with `result`; `extra` names the
+/// requirements the check verified itself.
+pub(crate) fn concluded<P: Target>(
+    suite: SuiteId,
+    name: String,
+    c: &Checker<'_, P>,
+    extra: &[vfio_mig_model::Req],
+    result: Result<(), Interrupt>,
+) -> Verdict {
+    match result {
+        Err(Interrupt::Unsupported(why)) => Verdict::skip(suite, name, extra, why),
+        Err(Interrupt::Failed(f)) => Verdict::of(suite, name, c, extra, Err(f)),
+        Ok(()) => Verdict::of(suite, name, c, extra, Ok(())),
+    }
+}
+
+/// Adds `v` to `out`; false when it halts the run.
+pub(crate) fn push(out: &mut Vec<Verdict>, v: Verdict) -> bool {
+    let halts = v.halts;
+    out.push(v);
+    !halts
+}
+
+/// Runs the setup steps of a check.
+pub(crate) fn run_setup<T: Target>(c: &mut Checker<'_, T>, setup: &[Setup<T::Op>]) -> Result<(), Interrupt> {
+    for step in setup {
+        match step {
+            Setup::Op(op) => {
+                c.step(op.clone())?;
+            }
+            Setup::Inject(fault) => c.require(
+                *fault,
+                "the adapter cannot inject the fault this source state needs",
+            )?,
+        }
+    }
+    Ok(())
+}
+
+/// What a whole run does.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// Exploration depth.
+    pub depth: usize,
+    /// Random sequences.
+    pub sequences: sequences::Settings,
+    /// (read chunk, write chunk) sizes of the round trips.
+    pub chunks: Vec<(u32, u32)>,
+    /// At most this many failing sequences reported per exploration.
+    pub max_failures: usize,
+    /// The deadline of every device call.
+    pub timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            depth: 4,
+            sequences: sequences::Settings::default(),
+            chunks: vec![(4096, 4096), (7, 1 << 20), (1 << 20, 1)],
+            max_failures: 8,
+            timeout: crate::handle::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+impl Options {
+    /// The defaults with the deadline of `VFIO_MIG_TIMEOUT_MS` when it is set.
+    pub fn from_env() -> Result<Self, crate::handle::BadTimeout> {
+        Ok(Options {
+            timeout: crate::handle::timeout_from_env()?,
+            ..Options::default()
+        })
+    }
+}
+
+/// Opens instance `index` behind a deadline handle, or the verdict
+/// explaining why not.
+pub fn open<P: Target>(
+    factory: &dyn DeviceFactory<P>,
+    index: usize,
+    timeout: Duration,
+) -> Result<Handle<P>, Box<Verdict>> {
+    let fail = |e: DeviceError| {
+        let name = format!("open instance {index}");
+        let why = error_chain(&e);
+        Box::new(if e.is_not_configured() {
+            Verdict::skip(SuiteId::Setup, name, &[], why)
+        } else {
+            Verdict::halted(SuiteId::Setup, name, &[], why)
+        })
+    };
+    let device = factory.open(index).map_err(fail)?;
+    Handle::new(device, timeout).map_err(fail)
+}
+
+/// A source and a destination instance.
+pub struct Pair<P: Target> {
+    /// Instance 0, the source of round trips.
+    pub src: Handle<P>,
+    /// Instance 1, the destination.
+    pub dst: Handle<P>,
+}
+
+/// Opens the source and destination instances, or the verdict explaining why not.
+pub fn open_pair<P: Target>(
+    factory: &dyn DeviceFactory<P>,
+    timeout: Duration,
+) -> Result<Pair<P>, Box<Verdict>> {
+    Ok(Pair {
+        src: open(factory, 0, timeout)?,
+        dst: open(factory, 1, timeout)?,
+    })
+}
+
+/// One part of a suite: the model, the source and the destination in,
+/// verdicts out.
+type Part<'a, P> = Box<dyn FnOnce(&P, &mut Handle<P>, &mut Handle<P>) -> Vec<Verdict> + 'a>;
+
+/// Runs `parts` in order, stopping after the first verdict that halts the run.
+fn until_halted<P: Target>(
+    model: &P,
+    src: &mut Handle<P>,
+    dst: &mut Handle<P>,
+    parts: Vec<Part<'_, P>>,
+) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    for part in parts {
+        out.extend(part(model, &mut *src, &mut *dst));
+        if out.iter().any(|v| v.halts) {
+            break;
+        }
+    }
+    out
+}
+
+/// The protocol-specific suites: data round trips and fault cases. The
+/// other three are generic over [`Target`].
+pub trait ProtocolSuites: Target {
+    /// Suite 4 for this protocol.
+    fn data(&self, src: &mut Handle<Self>, dst: &mut Handle<Self>, opts: &Options) -> Vec<Verdict>;
+    /// Suite 5 for this protocol.
+    fn faults(&self, src: &mut Handle<Self>, dst: &mut Handle<Self>) -> Vec<Verdict>;
+}
+
+impl ProtocolSuites for vfio_mig_model::v2::Fsm {
+    fn data(&self, src: &mut Handle<Self>, dst: &mut Handle<Self>, opts: &Options) -> Vec<Verdict> {
+        let mut parts: Vec<Part<'_, Self>> = Vec::new();
+        for &(r, w) in &opts.chunks {
+            for precopy in [false, true] {
+                parts.push(Box::new(move |m, s, d| {
+                    data::round_trip_v2(m, s, d, r, w, precopy, None)
+                }));
+            }
+        }
+        // The device itself returns fewer bytes than asked.
+        parts.push(Box::new(|m, s, d| {
+            data::round_trip_v2(m, s, d, 4096, 4096, true, Some(3))
+        }));
+        until_halted(self, src, dst, parts)
+    }
+
+    fn faults(&self, src: &mut Handle<Self>, dst: &mut Handle<Self>) -> Vec<Verdict> {
+        let parts: Vec<Part<'_, Self>> = vec![
+            Box::new(|m, s, _| faults::failed_arcs_v2(m, s)),
+            Box::new(faults::bad_streams_v2),
+            Box::new(|m, s, _| faults::dead_fds_v2(m, s)),
+            Box::new(sweep::fail_nth_v2),
+        ];
+        until_halted(self, src, dst, parts)
+    }
+}
+
+impl ProtocolSuites for vfio_mig_model::v1::Region {
+    fn data(&self, src: &mut Handle<Self>, dst: &mut Handle<Self>, _opts: &Options) -> Vec<Verdict> {
+        let parts: Vec<Part<'_, Self>> = vec![
+            Box::new(|m, s, d| data::round_trip_v1(m, s, d, false)),
+            Box::new(|m, s, d| data::round_trip_v1(m, s, d, true)),
+        ];
+        until_halted(self, src, dst, parts)
+    }
+
+    fn faults(&self, src: &mut Handle<Self>, dst: &mut Handle<Self>) -> Vec<Verdict> {
+        let parts: Vec<Part<'_, Self>> = vec![
+            Box::new(|m, s, _| faults::failed_arcs_v1(m, s)),
+            Box::new(|m, _, d| faults::bad_streams_v1(m, d)),
+        ];
+        until_halted(self, src, dst, parts)
+    }
+}
+
+/// Runs one suite against an opened pair, judged by `model`.
+pub fn run_suite<T: ProtocolSuites>(
+    model: &T,
+    pair: &mut Pair<T>,
+    opts: &Options,
+    suite: SuiteId,
+) -> Vec<Verdict> {
+    let (src, dst) = (&mut pair.src, &mut pair.dst);
+    match suite {
+        SuiteId::Arcs => arcs::run(model, src),
+        SuiteId::Sequences => sequences::run(model, src, &opts.sequences),
+        SuiteId::Explore => explore::run(model, src, opts.depth, opts.max_failures).0,
+        SuiteId::Data => model.data(src, dst, opts),
+        SuiteId::Faults => model.faults(src, dst),
+        SuiteId::Setup | SuiteId::Sweep | SuiteId::Wire => Vec::new(),
+    }
+}
+
+/// Runs `suites` against the devices `factory` opens, judged by the model of
+/// the described device under `profile`; stops after a verdict that halts.
+pub fn run_suites<T: ProtocolSuites>(
+    factory: &dyn DeviceFactory<T>,
+    profile: Profile,
+    opts: &Options,
+    suites: &[SuiteId],
+) -> Vec<Verdict> {
+    let mut pair = match open_pair(factory, opts.timeout) {
+        Ok(p) => p,
+        Err(v) => return vec![*v],
+    };
+    let model = T::model(pair.src.describe(), profile);
+    let mut out = Vec::new();
+    for &suite in suites {
+        out.extend(run_suite(&model, &mut pair, opts, suite));
+        if out.iter().any(|v| v.halts) {
+            break;
+        }
+    }
+    out
+}
+
+/// What a whole run produced.
+#[derive(Debug)]
+pub struct Run {
+    /// What the source device said about itself, when it could be opened.
+    pub device: Option<vfio_mig_device::Description>,
+    /// Every check's verdict, in run order.
+    pub verdicts: Vec<Verdict>,
+}
+
+/// Runs every suite against the devices `factory` opens (each instance
+/// opened once for the whole run), judged by the model of the described
+/// device under `profile`; calls `progress` before each suite and stops
+/// after a verdict that halts.
+pub fn run_all<T: ProtocolSuites>(
+    factory: &dyn DeviceFactory<T>,
+    profile: Profile,
+    opts: &Options,
+    progress: &mut dyn FnMut(SuiteId),
+) -> Run {
+    let mut pair = match open_pair(factory, opts.timeout) {
+        Ok(p) => p,
+        Err(v) => {
+            return Run {
+                device: None,
+                verdicts: vec![*v],
+            }
+        }
+    };
+    let model = T::model(pair.src.describe(), profile);
+    let mut verdicts = Vec::new();
+    for suite in SuiteId::RUN {
+        progress(suite);
+        verdicts.extend(run_suite(&model, &mut pair, opts, suite));
+        if verdicts.iter().any(|v| v.halts) {
+            break;
+        }
+    }
+    Run {
+        device: Some(pair.src.describe().clone()),
+        verdicts,
+    }
+}

@@ -1,0 +1,62 @@
+//! Shared test support: running the suites against the mock.
+#![allow(dead_code)]
+
+use vfio_mig_engine::check::Status;
+use vfio_mig_engine::suites::{self, Options};
+use vfio_mig_engine::verdict::{SuiteId, Verdict};
+use vfio_mig_mock::{MockConfig, MockFactory};
+use vfio_mig_model::v1::Region;
+use vfio_mig_model::v2::Fsm;
+use vfio_mig_model::{Profile, ProtocolName};
+
+/// Default options with fewer random sequences.
+pub fn options() -> Options {
+    let mut o = Options::default();
+    o.sequences.cases = 32;
+    o
+}
+
+/// Every suite against the mock configured by `config`.
+pub fn run_with(config: MockConfig, protocol: ProtocolName, opts: &Options) -> Vec<Verdict> {
+    run_suites(config, protocol, opts, &SuiteId::RUN)
+}
+
+/// `suites` against the mock configured by `config`.
+pub fn run_suites(
+    config: MockConfig,
+    protocol: ProtocolName,
+    opts: &Options,
+    which: &[SuiteId],
+) -> Vec<Verdict> {
+    let factory = MockFactory { config };
+    let profile = Profile::defaults(protocol);
+    match protocol {
+        ProtocolName::V2 => suites::run_suites::<Fsm>(&factory, profile, opts, which),
+        ProtocolName::V1 => suites::run_suites::<Region>(&factory, profile, opts, which),
+    }
+}
+
+/// Every suite against the mock with [`options`].
+pub fn run(config: MockConfig, protocol: ProtocolName) -> Vec<Verdict> {
+    run_with(config, protocol, &options())
+}
+
+/// A verdict for a failure message.
+pub fn render(v: &Verdict) -> String {
+    format!(
+        "{} {} [{}]: {}\n  {:?}",
+        v.status.as_str(),
+        v.name,
+        vfio_mig_model::join_ids(&v.broken, ", "),
+        v.detail,
+        v.trace
+    )
+}
+
+/// The verdicts that failed or warned.
+pub fn failing(verdicts: &[Verdict]) -> Vec<&Verdict> {
+    verdicts
+        .iter()
+        .filter(|v| matches!(v.status, Status::Fail | Status::Warn))
+        .collect()
+}

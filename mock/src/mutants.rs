@@ -1,0 +1,394 @@
+//! Deliberately wrong variants of the mock, each modelled on a real class of
+//! driver bug and each breaking named requirements. The suites must catch
+//! every one of them by one of those requirements (a test iterates this
+//! table).
+
+use vfio_mig_model::reqs::*;
+use vfio_mig_model::v2::MigrationFlags;
+use vfio_mig_model::{ProtocolName, Req};
+
+/// One deliberate bug.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mutant {
+    /// v2: STOP_COPY -> PRE_COPY succeeds (a driver that skips the kernel's
+    /// next-state helper).
+    AcceptsBlockedArc,
+    /// v2: STOP -> RESUMING is refused.
+    RefusesMandatoryArc,
+    /// v2: a failed SET leaves the device in a state off its path.
+    WrongStateAfterFailure,
+    /// v2: a SET out of ERROR succeeds without a reset.
+    LeavesErrorWithoutReset,
+    /// v2: the saving fd still reads after STOP_COPY was left.
+    DeadFdReadable,
+    /// v2: the stream ends early (no trailer), so no resume can accept it.
+    StreamTruncated,
+    /// v2: the register snapshot is sent in the wrong order.
+    StreamReordered,
+    /// v2: RESUMING -> STOP accepts any bytes.
+    ResumeAcceptsGarbage,
+    /// v2: RESUMING -> STOP accepts a stream that lacks its end.
+    ResumeAcceptsPartial,
+    /// v2: RESUMING -> STOP applies what it could parse before refusing.
+    ResumeAppliesPartial,
+    /// v2: PRECOPY_INFO answers in STOP_COPY.
+    PrecopyInfoOutsidePrecopy,
+    /// v2: a STOP_COPY read at the end fails with ENOMSG instead of 0.
+    EnomsgInStopCopy,
+    /// v2: a pre-copy read with no data returns 0 instead of ENOMSG.
+    ZeroReadInPrecopy,
+    /// v2: initial_bytes grows between PRECOPY_INFO calls.
+    InitialBytesGrow,
+    /// v2: RUNNING -> PRE_COPY returns no data fd.
+    NoFdOnPrecopy,
+    /// v2: PRE_COPY -> STOP_COPY returns a new data fd.
+    NewFdInsideSavingGroup,
+    /// v2: SET ERROR is accepted.
+    SetErrorAccepted,
+    /// v2: a state number above 7 is accepted.
+    StateNumberEightAccepted,
+    /// v2: after a GET in RUNNING the device drifts to STOP by itself.
+    DriftsByItself,
+    /// v2: reset leaves the device in STOP instead of RUNNING.
+    ResetToStop,
+    /// v2: the saving fd accepts writes.
+    SaveFdWritable,
+    /// v2: a read returns more bytes than asked for.
+    ReadsTooMuch,
+    /// v1: STOP is encoded as 1 (the v10 patch's bug): stopped reads back 1.
+    V1StopIsOne,
+    /// v1: re-reading pending_bytes is not idempotent.
+    V1PendingNotIdempotent,
+    /// v1: data_size before data_offset is answered instead of refused.
+    V1DataSizeBeforeOffset,
+    /// v1: after a failed write the device reports a third state.
+    V1FailedWriteThirdState,
+    /// v1: a device_state write leaves the error state.
+    V1ErrorLeftByWrite,
+    /// v1: the invalid value 101b is accepted.
+    V1InvalidValueAccepted,
+    /// v1: pending_bytes accepts writes.
+    V1PendingWritable,
+}
+
+/// STOP_COPY with PRE_COPY: the flags a pre-copy bug needs.
+const PRE_COPY: u64 = 0b101;
+
+/// What one mutant is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MutantInfo {
+    /// The mutant.
+    pub mutant: Mutant,
+    /// A kebab-case name for reports and `--mutant`.
+    pub name: &'static str,
+    /// Which protocol it lives in.
+    pub protocol: ProtocolName,
+    /// The requirements it breaks: a check that catches it names one.
+    pub breaks: &'static [Req],
+    /// The v2 flag bits it needs to show (`None`: any flags).
+    pub flags: Option<u64>,
+    /// What the bug is.
+    pub description: &'static str,
+}
+
+/// Every mutant, in the order of [`Mutant`]'s variants.
+pub const MUTANTS: &[MutantInfo] = &[
+    MutantInfo {
+        mutant: Mutant::AcceptsBlockedArc,
+        name: "accepts-blocked-arc",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_ARC_007],
+        flags: Some(PRE_COPY),
+        description: "STOP_COPY -> PRE_COPY succeeds",
+    },
+    MutantInfo {
+        mutant: Mutant::RefusesMandatoryArc,
+        name: "refuses-mandatory-arc",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_ARC_001],
+        flags: None,
+        description: "STOP -> RESUMING is refused",
+    },
+    MutantInfo {
+        mutant: Mutant::WrongStateAfterFailure,
+        name: "wrong-state-after-failure",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_ERR_001],
+        flags: None,
+        description: "a failed SET ends in RESUMING, off its path",
+    },
+    MutantInfo {
+        mutant: Mutant::LeavesErrorWithoutReset,
+        name: "leaves-error-without-reset",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_ERR_003],
+        flags: None,
+        description: "a SET out of ERROR succeeds",
+    },
+    MutantInfo {
+        mutant: Mutant::DeadFdReadable,
+        name: "dead-fd-readable",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_FD_004],
+        flags: None,
+        description: "the saving fd reads 0 after STOP_COPY was left",
+    },
+    MutantInfo {
+        mutant: Mutant::StreamTruncated,
+        name: "stream-truncated",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STREAM_005],
+        flags: None,
+        description: "the stream ends before its trailer; no resume accepts it",
+    },
+    MutantInfo {
+        mutant: Mutant::StreamReordered,
+        name: "stream-reordered",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STREAM_008],
+        flags: None,
+        description: "the register snapshot is sent reversed",
+    },
+    MutantInfo {
+        mutant: Mutant::ResumeAcceptsGarbage,
+        name: "resume-accepts-garbage",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STREAM_006],
+        flags: None,
+        description: "RESUMING -> STOP accepts any bytes",
+    },
+    MutantInfo {
+        mutant: Mutant::ResumeAcceptsPartial,
+        name: "resume-accepts-partial",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STREAM_006],
+        flags: None,
+        description: "RESUMING -> STOP accepts a stream without its end",
+    },
+    MutantInfo {
+        mutant: Mutant::ResumeAppliesPartial,
+        name: "resume-applies-partial",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STREAM_006],
+        flags: None,
+        description: "a refused resume leaves part of the stream applied",
+    },
+    MutantInfo {
+        mutant: Mutant::PrecopyInfoOutsidePrecopy,
+        name: "precopy-info-outside-precopy",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_PRE_002],
+        flags: Some(PRE_COPY),
+        description: "PRECOPY_INFO answers in STOP_COPY",
+    },
+    MutantInfo {
+        mutant: Mutant::EnomsgInStopCopy,
+        name: "enomsg-in-stop-copy",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_PRE_004],
+        flags: None,
+        description: "STOP_COPY ends with ENOMSG instead of 0",
+    },
+    MutantInfo {
+        mutant: Mutant::ZeroReadInPrecopy,
+        name: "zero-read-in-precopy",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_PRE_004],
+        flags: Some(PRE_COPY),
+        description: "pre-copy reads 0 instead of ENOMSG",
+    },
+    MutantInfo {
+        mutant: Mutant::InitialBytesGrow,
+        name: "initial-bytes-grow",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_PRE_003],
+        flags: Some(PRE_COPY),
+        description: "initial_bytes grows between calls",
+    },
+    MutantInfo {
+        mutant: Mutant::NoFdOnPrecopy,
+        name: "no-fd-on-precopy",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_FD_001],
+        flags: Some(PRE_COPY),
+        description: "RUNNING -> PRE_COPY returns no data fd",
+    },
+    MutantInfo {
+        mutant: Mutant::NewFdInsideSavingGroup,
+        name: "new-fd-inside-saving-group",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_FD_002],
+        flags: Some(PRE_COPY),
+        description: "PRE_COPY -> STOP_COPY returns a new fd",
+    },
+    MutantInfo {
+        mutant: Mutant::SetErrorAccepted,
+        name: "set-error-accepted",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_ARC_008],
+        flags: None,
+        description: "SET ERROR succeeds",
+    },
+    MutantInfo {
+        mutant: Mutant::StateNumberEightAccepted,
+        name: "state-eight-accepted",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_ARC_010],
+        flags: None,
+        description: "SET of state 8 succeeds",
+    },
+    MutantInfo {
+        mutant: Mutant::DriftsByItself,
+        name: "drifts-by-itself",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STATE_004],
+        flags: None,
+        description: "RUNNING drifts to STOP after a GET",
+    },
+    MutantInfo {
+        mutant: Mutant::ResetToStop,
+        name: "reset-to-stop",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_ERR_002],
+        flags: None,
+        description: "reset ends in STOP",
+    },
+    MutantInfo {
+        mutant: Mutant::SaveFdWritable,
+        name: "save-fd-writable",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_FD_005],
+        flags: None,
+        description: "the saving fd accepts writes",
+    },
+    MutantInfo {
+        mutant: Mutant::ReadsTooMuch,
+        name: "reads-too-much",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STREAM_003],
+        flags: None,
+        description: "a read returns one byte more than asked",
+    },
+    MutantInfo {
+        mutant: Mutant::V1StopIsOne,
+        name: "v1-stop-is-one",
+        protocol: ProtocolName::V1,
+        breaks: &[V1_STATE_001],
+        flags: None,
+        description: "a stopped device reads back 001b",
+    },
+    MutantInfo {
+        mutant: Mutant::V1PendingNotIdempotent,
+        name: "v1-pending-not-idempotent",
+        protocol: ProtocolName::V1,
+        breaks: &[V1_SAVE_002],
+        flags: None,
+        description: "each pending_bytes read returns one less",
+    },
+    MutantInfo {
+        mutant: Mutant::V1DataSizeBeforeOffset,
+        name: "v1-data-size-before-offset",
+        protocol: ProtocolName::V1,
+        breaks: &[V1_SAVE_009],
+        flags: None,
+        description: "data_size is answered before data_offset",
+    },
+    MutantInfo {
+        mutant: Mutant::V1FailedWriteThirdState,
+        name: "v1-failed-write-third-state",
+        protocol: ProtocolName::V1,
+        breaks: &[V1_FAIL_001],
+        flags: None,
+        description: "after a failed write the device reads STOP",
+    },
+    MutantInfo {
+        mutant: Mutant::V1ErrorLeftByWrite,
+        name: "v1-error-left-by-write",
+        protocol: ProtocolName::V1,
+        breaks: &[V1_FAIL_002],
+        flags: None,
+        description: "a write leaves the error state",
+    },
+    MutantInfo {
+        mutant: Mutant::V1InvalidValueAccepted,
+        name: "v1-invalid-value-accepted",
+        protocol: ProtocolName::V1,
+        breaks: &[V1_ARC_008],
+        flags: None,
+        description: "101b is accepted",
+    },
+    MutantInfo {
+        mutant: Mutant::V1PendingWritable,
+        name: "v1-pending-writable",
+        protocol: ProtocolName::V1,
+        breaks: &[V1_LAYOUT_002],
+        flags: None,
+        description: "pending_bytes accepts writes",
+    },
+];
+
+impl Mutant {
+    /// Every mutant.
+    pub fn all() -> impl Iterator<Item = Mutant> {
+        MUTANTS.iter().map(|m| m.mutant)
+    }
+
+    /// The mutant called `name`.
+    pub fn named(name: &str) -> Option<Mutant> {
+        MUTANTS.iter().find(|m| m.name == name).map(|m| m.mutant)
+    }
+
+    /// Its row of [`MUTANTS`].
+    pub fn info(self) -> &'static MutantInfo {
+        // The table follows the declaration order (a test checks it).
+        &MUTANTS[self as usize]
+    }
+
+    /// A kebab-case name for reports.
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// The requirements it breaks.
+    pub fn breaks(self) -> &'static [Req] {
+        self.info().breaks
+    }
+
+    /// What the bug is, for reports.
+    pub fn description(self) -> &'static str {
+        self.info().description
+    }
+
+    /// Which protocol it lives in.
+    pub fn protocol(self) -> ProtocolName {
+        self.info().protocol
+    }
+
+    /// The v2 flags that expose it (`None`: any).
+    pub fn flags(self) -> Option<MigrationFlags> {
+        self.info().flags.and_then(|b| MigrationFlags::new(b).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_follows_the_declaration_order() {
+        for (i, m) in MUTANTS.iter().enumerate() {
+            assert_eq!(m.mutant as usize, i, "{} is out of place", m.name);
+        }
+    }
+
+    #[test]
+    fn every_mutant_breaks_a_rule_of_its_own_protocol() {
+        for m in MUTANTS {
+            assert!(!m.breaks.is_empty(), "{}", m.name);
+            assert!(m.breaks.iter().all(|r| r.protocol() == m.protocol), "{}", m.name);
+            if let Some(bits) = m.flags {
+                assert!(MigrationFlags::new(bits).is_ok(), "{}", m.name);
+            }
+        }
+    }
+}

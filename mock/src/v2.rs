@@ -1,0 +1,489 @@
+//! The v2 mock: the `VFIO_DEVICE_FEATURE` state machine of a well-behaved
+//! driver, unless a mutant is configured.
+
+use super::faults::Faults;
+use super::kernel_fsm::next_state;
+use super::stream;
+use super::{MockConfig, Mutant, Registers};
+use vfio_mig_device::v2::Call;
+use vfio_mig_device::{Description, Device, DeviceError, Fault, Io};
+use vfio_mig_model::v2::{Fsm, MigState, Outcome};
+use vfio_mig_model::Errno;
+
+/// Which way a data fd points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    Save,
+    Resume,
+}
+
+/// The bytes of the live saving session.
+///
+/// Once in STOP_COPY the register file cannot change (the device is
+/// stopped), so the final record's payload is not copied into the queue: it
+/// is read straight from the registers at `regs_at`, as a device hands out
+/// its state from its own memory.
+#[derive(Debug, Default)]
+struct SaveQueue {
+    /// The stream without the register payload.
+    bytes: Vec<u8>,
+    /// Where the register payload sits in the stream, once finalised.
+    regs_at: Option<usize>,
+    /// Bytes of the register payload (0 until finalised).
+    regs_len: usize,
+    pos: usize,
+    initial_end: usize,
+    sum: stream::RunningSum,
+}
+
+impl SaveQueue {
+    /// Empties the queue, keeping its storage for the next session.
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.regs_at = None;
+        self.regs_len = 0;
+        self.pos = 0;
+        self.initial_end = 0;
+        self.sum = stream::RunningSum::default();
+    }
+
+    /// The stream's length.
+    fn len(&self) -> usize {
+        self.bytes.len() + self.regs_len
+    }
+
+    /// Appends `n` bytes of the stream from `pos` to `out`.
+    fn copy_out(&self, regs: &[u8], pos: usize, n: usize, out: &mut Vec<u8>) {
+        let (at, len) = (self.regs_at.unwrap_or(usize::MAX), self.regs_len);
+        let end = pos + n;
+        let mut p = pos;
+        while p < end {
+            if p < at {
+                let stop = end.min(at).min(self.bytes.len());
+                out.extend_from_slice(&self.bytes[p..stop]);
+                p = stop;
+            } else if p < at + len {
+                let stop = end.min(at + len);
+                out.extend_from_slice(&regs[p - at..stop - at]);
+                p = stop;
+            } else {
+                let stop = end;
+                out.extend_from_slice(&self.bytes[p - len..stop - len]);
+                p = stop;
+            }
+        }
+    }
+}
+
+/// A v2 mock device.
+pub struct MockV2 {
+    cfg: MockConfig,
+    instance: u64,
+    state: MigState,
+    dev: Registers,
+    fds: Vec<(Dir, bool)>,
+    live: Option<usize>,
+    save: SaveQueue,
+    resume: Vec<u8>,
+    resume_sum: stream::RunningSum,
+    faults: Faults,
+    info_calls: u64,
+}
+
+fn err(e: Errno) -> Outcome {
+    Outcome::Err(e)
+}
+
+impl MockV2 {
+    /// Instance `instance` of a device configured by `cfg`.
+    pub fn new(cfg: MockConfig, instance: u64) -> Self {
+        let mut m = MockV2 {
+            state: MigState::Running,
+            dev: Registers::new(&cfg, instance),
+            fds: Vec::new(),
+            live: None,
+            save: SaveQueue::default(),
+            resume: Vec::new(),
+            resume_sum: stream::RunningSum::default(),
+            faults: Faults::default(),
+            info_calls: 0,
+            cfg,
+            instance,
+        };
+        m.power_on();
+        m
+    }
+
+    fn mutant(&self, m: Mutant) -> bool {
+        self.cfg.mutant == Some(m)
+    }
+
+    fn power_on(&mut self) {
+        self.dev.power_on();
+        self.state = MigState::Running;
+        self.end_session();
+    }
+
+    fn end_session(&mut self) {
+        self.live = None;
+        self.save.clear();
+        self.resume.clear();
+        self.resume_sum = stream::RunningSum::default();
+    }
+
+    fn running(&self) -> bool {
+        matches!(
+            self.state,
+            MigState::Running | MigState::RunningP2p | MigState::PreCopy | MigState::PreCopyP2p
+        )
+    }
+
+    /// The device does some work: a register changes, and in pre-copy the
+    /// change is queued as dirty data.
+    fn tick(&mut self) {
+        if !self.running() {
+            return;
+        }
+        let Some(i) = self.dev.tick() else { return };
+        if self.state.is_precopy() && self.live.is_some() {
+            let mut p = (i as u32).to_le_bytes().to_vec();
+            p.push(self.dev.regs[i]);
+            stream::record(&mut self.save.bytes, stream::DIRTY, &p);
+        }
+    }
+
+    fn new_fd(&mut self, dir: Dir) -> usize {
+        self.fds.push((dir, false));
+        let fd = self.fds.len() - 1;
+        self.live = Some(fd);
+        fd
+    }
+
+    fn open_save(&mut self, precopy: bool) {
+        self.save.clear();
+        stream::header(&mut self.save.bytes, self.dev.regs.len());
+        if precopy {
+            let filler = self.dev.rng.bytes(self.cfg.precopy_initial);
+            stream::record(&mut self.save.bytes, stream::INITIAL, &filler);
+        }
+        self.save.initial_end = self.save.bytes.len();
+        self.new_fd(Dir::Save);
+    }
+
+    fn finalize(&mut self) {
+        let q = &mut self.save;
+        if self.cfg.mutant == Some(Mutant::StreamReordered) {
+            let mut snapshot = self.dev.regs.clone();
+            snapshot.reverse();
+            stream::record(&mut q.bytes, stream::FINAL, &snapshot);
+            q.sum.catch_up(&q.bytes, 0);
+        } else {
+            // The record's header is queued; its payload stays in the
+            // registers and is summed where it lies.
+            let regs = &self.dev.regs;
+            q.bytes.push(stream::FINAL);
+            q.bytes.extend_from_slice(&(regs.len() as u32).to_le_bytes());
+            q.sum.catch_up(&q.bytes, 0);
+            q.sum.add(regs);
+            q.regs_at = Some(q.bytes.len());
+            q.regs_len = regs.len();
+        }
+        if self.cfg.mutant != Some(Mutant::StreamTruncated) {
+            let t = stream::trailer_after(q.len(), &q.sum);
+            q.bytes.extend_from_slice(&t);
+        }
+    }
+
+    fn fall_into_error(&mut self) {
+        self.state = MigState::Error;
+        self.end_session();
+    }
+
+    /// Loads the resume stream; on success the registers take its snapshot.
+    fn load(&mut self) -> bool {
+        let parsed = stream::parse_summed(&self.resume, self.dev.regs.len(), &self.resume_sum);
+        if self.mutant(Mutant::ResumeAcceptsGarbage) {
+            return true;
+        }
+        if self.mutant(Mutant::ResumeAcceptsPartial) && parsed.verdict == Err(stream::Invalid::Truncated) {
+            return true;
+        }
+        match (parsed.verdict, parsed.snapshot) {
+            (Ok(()), Some(snap)) => {
+                self.dev.regs.copy_from_slice(&self.resume[snap]);
+                true
+            }
+            (_, Some(snap)) if self.mutant(Mutant::ResumeAppliesPartial) => {
+                self.dev.regs.copy_from_slice(&self.resume[snap]);
+                false
+            }
+            _ => false,
+        }
+    }
+
+    fn set(&mut self, raw: u32) -> Outcome {
+        let Some(to) = MigState::from_number(raw) else {
+            return if self.mutant(Mutant::StateNumberEightAccepted) {
+                Outcome::SetOk { fd: false }
+            } else {
+                err(Errno::EINVAL)
+            };
+        };
+        let from = self.state;
+        if to == MigState::Error {
+            if self.mutant(Mutant::SetErrorAccepted) {
+                self.fall_into_error();
+                return Outcome::SetOk { fd: false };
+            }
+            return err(Errno::EINVAL);
+        }
+        if from == MigState::Error {
+            if self.mutant(Mutant::LeavesErrorWithoutReset) && to == MigState::Running {
+                self.state = MigState::Running;
+                return Outcome::SetOk { fd: false };
+            }
+            return err(Errno::EINVAL);
+        }
+        if self.mutant(Mutant::AcceptsBlockedArc)
+            && from == MigState::StopCopy
+            && to.is_precopy()
+            && self.cfg.flags.supports(to)
+        {
+            self.state = to;
+            return Outcome::SetOk { fd: false };
+        }
+        if from == to {
+            return if self.cfg.flags.supports(to) {
+                Outcome::SetOk { fd: false }
+            } else {
+                err(Errno::EINVAL)
+            };
+        }
+        // The whole path first: a request the table refuses changes nothing.
+        let mut path = vec![from];
+        while let Some(&cur) = path.last().filter(|c| **c != to) {
+            match next_state(self.cfg.flags, cur, to) {
+                Some(next) if path.len() <= 8 => path.push(next),
+                _ => return err(Errno::EINVAL),
+            }
+        }
+        if let Some(into_error) = self.faults.set_fails(from.number()) {
+            if self.mutant(Mutant::WrongStateAfterFailure) {
+                self.state = MigState::Resuming;
+            } else if into_error {
+                self.fall_into_error();
+            }
+            return err(Errno::EIO);
+        }
+        let mut opened = false;
+        for w in path.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if self.mutant(Mutant::RefusesMandatoryArc) && a == MigState::Stop && b == MigState::Resuming {
+                return err(Errno::EINVAL);
+            }
+            if a == MigState::Resuming {
+                if !self.load() {
+                    if self.cfg.resume_error_into_error {
+                        self.fall_into_error();
+                    }
+                    return err(Errno::EINVAL);
+                }
+                self.end_session();
+            }
+            if a.is_saving() && !b.is_saving() {
+                self.end_session();
+            }
+            if !a.is_saving() && b.is_saving() {
+                self.open_save(b.is_precopy());
+                opened = true;
+                if b == MigState::StopCopy {
+                    self.finalize();
+                }
+            } else if a.is_precopy() && b == MigState::StopCopy {
+                self.finalize();
+                if self.mutant(Mutant::NewFdInsideSavingGroup) {
+                    self.new_fd(Dir::Save);
+                    opened = true;
+                }
+            }
+            if b == MigState::Resuming {
+                self.resume.clear();
+                self.resume_sum = stream::RunningSum::default();
+                self.new_fd(Dir::Resume);
+                opened = true;
+            }
+            self.state = b;
+        }
+        if self.mutant(Mutant::NoFdOnPrecopy) && from == MigState::Running && to == MigState::PreCopy {
+            opened = false;
+        }
+        Outcome::SetOk { fd: opened }
+    }
+
+    /// The fd's status: `Err` is the answer for a bad or dead fd.
+    fn fd(&self, fd: u16, dead: Errno) -> Result<Dir, Errno> {
+        match self.fds.get(fd as usize) {
+            None | Some((_, true)) => Err(Errno::EBADF),
+            Some((dir, false)) if self.live == Some(fd as usize) => Ok(*dir),
+            Some(_) => Err(dead),
+        }
+    }
+
+    fn read(&mut self, fd: u16, len: u32, io: &mut Io) -> Outcome {
+        match self.fd(fd, Errno::ENODEV) {
+            Err(Errno::ENODEV) if self.mutant(Mutant::DeadFdReadable) => return Outcome::Bytes(0),
+            Err(e) => return err(e),
+            Ok(Dir::Resume) => return err(Errno::EBADF),
+            Ok(Dir::Save) => {}
+        }
+        if self.faults.read_fails() {
+            return err(Errno::EIO);
+        }
+        let available = self.save.len() - self.save.pos;
+        if available == 0 {
+            return match (self.state.is_precopy(), len) {
+                (_, 0) => Outcome::Bytes(0),
+                (true, _) if self.mutant(Mutant::ZeroReadInPrecopy) => Outcome::Bytes(0),
+                (true, _) => err(Errno::ENOMSG),
+                (false, _) if self.mutant(Mutant::EnomsgInStopCopy) => err(Errno::ENOMSG),
+                (false, _) => Outcome::Bytes(0),
+            };
+        }
+        let cap = self
+            .faults
+            .short
+            .unwrap_or(u32::MAX)
+            .min(self.cfg.max_read)
+            .max(1);
+        let mut n = available.min(len as usize).min(cap as usize);
+        if self.mutant(Mutant::ReadsTooMuch) && available > len as usize && len > 0 {
+            n = len as usize + 1;
+        }
+        self.save.copy_out(&self.dev.regs, self.save.pos, n, &mut io.read);
+        self.save.pos += n;
+        Outcome::Bytes(n as u32)
+    }
+
+    fn write(&mut self, fd: u16, len: u32, io: &Io) -> Outcome {
+        match self.fd(fd, Errno::ENODEV) {
+            Err(e) => err(e),
+            Ok(Dir::Save) if self.mutant(Mutant::SaveFdWritable) => Outcome::Bytes(len),
+            Ok(Dir::Save) => err(Errno::EBADF),
+            Ok(Dir::Resume) => {
+                if self.faults.write_fails() {
+                    return err(Errno::EIO);
+                }
+                let n = (len as usize).min(io.write.len());
+                self.resume.extend_from_slice(&io.write[..n]);
+                self.resume_sum.catch_up(&self.resume, stream::TRAILER_LEN);
+                Outcome::Bytes(n as u32)
+            }
+        }
+    }
+
+    fn precopy_info(&mut self, fd: u16) -> Outcome {
+        match self.fd(fd, Errno::ENODEV) {
+            Err(e) => err(e),
+            Ok(Dir::Resume) => err(Errno::EINVAL),
+            Ok(Dir::Save) if !self.state.is_precopy() => {
+                if self.mutant(Mutant::PrecopyInfoOutsidePrecopy) {
+                    Outcome::Precopy {
+                        initial_bytes: 0,
+                        dirty_bytes: 0,
+                    }
+                } else {
+                    err(Errno::EINVAL)
+                }
+            }
+            Ok(Dir::Save) => {
+                self.info_calls += 1;
+                let q = &self.save;
+                let mut initial = q.initial_end.saturating_sub(q.pos) as u64;
+                if self.mutant(Mutant::InitialBytesGrow) {
+                    initial += self.info_calls;
+                }
+                let dirty = (q.bytes.len() - q.pos.max(q.initial_end)) as u64;
+                Outcome::Precopy {
+                    initial_bytes: initial,
+                    dirty_bytes: dirty,
+                }
+            }
+        }
+    }
+}
+
+impl Device<Fsm> for MockV2 {
+    fn describe(&self) -> Description {
+        Description::v2(format!("mock#{}", self.instance), self.cfg.flags)
+            .with_data_size(self.cfg.data_size)
+            .with_fault_injection(true)
+    }
+
+    fn exec(&mut self, call: &Call, io: &mut Io) -> Outcome {
+        io.read.clear();
+        if !matches!(call, Call::Close { .. }) && self.faults.op_fails() {
+            return err(Errno::EIO);
+        }
+        if matches!(
+            call,
+            Call::SetState(_) | Call::GetState | Call::DataSize | Call::PrecopyInfo { .. }
+        ) {
+            self.tick();
+        }
+        match *call {
+            Call::SetState(n) => self.set(n),
+            Call::GetState => {
+                let now = self.state;
+                if self.mutant(Mutant::DriftsByItself) && now == MigState::Running {
+                    self.state = MigState::Stop;
+                }
+                Outcome::State(now.number())
+            }
+            Call::Read { fd, len } => self.read(fd.0, len, io),
+            Call::Write { fd, len } => self.write(fd.0, len, io),
+            Call::PrecopyInfo { fd } => self.precopy_info(fd.0),
+            Call::DataSize => {
+                if self.cfg.data_size {
+                    let header = 5 + 9;
+                    Outcome::Size((header + stream::stop_copy_len(self.dev.regs.len())) as u64)
+                } else {
+                    err(Errno::ENOTTY)
+                }
+            }
+            Call::Close { fd } => match self.fds.get_mut(fd.0 as usize) {
+                Some((_, closed @ false)) => {
+                    *closed = true;
+                    Outcome::Done
+                }
+                _ => err(Errno::EBADF),
+            },
+            Call::Reset => {
+                self.power_on();
+                if self.mutant(Mutant::ResetToStop) {
+                    self.state = MigState::Stop;
+                }
+                Outcome::Done
+            }
+            _ => err(Errno::ENOTTY),
+        }
+    }
+
+    fn restore(&mut self) -> Result<(), DeviceError> {
+        self.power_on();
+        self.fds.clear();
+        self.faults = Faults::default();
+        self.info_calls = 0;
+        Ok(())
+    }
+
+    fn fingerprint(&mut self) -> Option<Vec<u8>> {
+        Some(self.dev.regs.clone())
+    }
+
+    fn inject(&mut self, fault: Fault) -> bool {
+        if fault == Fault::FallIntoError {
+            self.fall_into_error();
+        }
+        self.faults.arm(fault)
+    }
+}

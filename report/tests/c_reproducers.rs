@@ -1,0 +1,65 @@
+//! Failing traces as C programs: every reproducer the suites write for a
+//! broken device compiles with the C compiler against `<linux/vfio.h>` (the
+//! machine's, and Linux 6.12's when `VFIO_MIG_KERNEL_SRC` names a source
+//! tree), and replays the trace's calls.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use vfio_mig_engine::check::Status;
+use vfio_mig_mock::{MockConfig, Mutant};
+use vfio_mig_model::v2::MigrationFlags;
+
+fn compile(file: &Path, include: Option<&Path>) -> Result<(), String> {
+    let mut cc = Command::new("cc");
+    cc.args(["-fsyntax-only", "-Wall", "-Wextra", "-Werror"]);
+    if let Some(dir) = include {
+        // The kernel tree's header, not the installed one: drop its sparse
+        // annotation.
+        cc.arg("-D__user=").arg("-I").arg(dir);
+    }
+    let out = cc.arg(file).output().map_err(|e| format!("cannot run cc: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+fn reproducers_of_failing_checks_compile_and_replay_the_trace() {
+    let dir = std::env::temp_dir().join(format!("vfio-mig-c-repro-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kernel = std::env::var("VFIO_MIG_KERNEL_SRC")
+        .ok()
+        .map(|d| Path::new(&d).join("include/uapi"));
+    let mut compiled = 0;
+    for m in [
+        Mutant::ResumeAcceptsGarbage,
+        Mutant::ReadsTooMuch,
+        Mutant::SetErrorAccepted,
+    ] {
+        let mut config = MockConfig::v2(MigrationFlags::accepted()[3]);
+        config.mutant = Some(m);
+        let verdicts = common::run_v2(config);
+        let failing: Vec<_> = verdicts.iter().filter(|v| v.status == Status::Fail).collect();
+        assert!(!failing.is_empty(), "{} fails", m.name());
+        for v in failing.iter().take(3) {
+            let code = vfio_mig_report::c_reproducer(v).expect("a failing v2 check has a C reproducer");
+            // Every step of the trace is in the program, with its answer.
+            let ops = code.matches("show(\"").count();
+            assert_eq!(ops, v.trace.len(), "{}: one call per step", v.name);
+            assert!(code.contains("#include <linux/vfio.h>") && code.contains("int main("));
+            let file = dir.join(format!("{}-{compiled}.c", m.name()));
+            std::fs::write(&file, &code).unwrap();
+            compile(&file, None).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            if let Some(k) = kernel.as_deref().filter(|k| k.join("linux/vfio.h").is_file()) {
+                compile(&file, Some(k)).unwrap_or_else(|e| panic!("{} with 6.12: {e}", file.display()));
+            }
+            compiled += 1;
+        }
+    }
+    assert!(compiled >= 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
