@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Helpers shared by the CI scripts; sourced, never run.
 #
 # Stages. Each script runs one stage per kernel (uapi-drift-6.12,
