@@ -151,7 +151,7 @@ trixie_apt() {
   if [ -z "$(find "$dir/lists" -maxdepth 1 -name '*trixie-backports_main_binary-amd64_Packages*' -mmin -360 2>/dev/null)" ]; then
     apt-get -q --error-on=any "${opts[@]}" update > "$dir/update.log" 2>&1 || true
     if [ -z "$(find "$dir/lists" -maxdepth 1 -name '*trixie-backports_main_binary-amd64_Packages*' -mmin -360)" ]; then
-      WHY="apt-get update of trixie and trixie-backports from $mirror failed: $(grep -E -A1 '^(E|W|Err):' "$dir/update.log" | head -2 | tr -s ' \n' ' ')"
+      WHY="apt-get update of trixie and trixie-backports from $mirror failed: $(grep -E -A1 '^(E|W|Err):' "$dir/update.log" | head -2 | tr -s ' \n' ' ' | sed 's/ *$//')"
       return 1
     fi
   fi
