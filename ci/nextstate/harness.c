@@ -9,8 +9,9 @@
  * value is `first`. Then the driver loop: cur = FROM; while cur != TO, take
  * the function's answer for (cur, TO) (for the first step, the call above),
  * stop on a non-zero return, else step cur = next. The loop gives up after
- * MAX_STEPS (16) steps. A call that does not return within 250 ms is
- * abandoned (the function spins).
+ * MAX_STEPS (16) steps. A call that uses 250 ms of CPU time without
+ * returning is abandoned (the function spins); CPU time, not wall time, so
+ * that a loaded machine cannot make a slow call look like a spin.
  *
  * Output format, version 1 (stable: `vfio-mig uapi-check --next-state FILE`
  * reads it). Lines starting with '#' are comments. Every other line is one
@@ -33,8 +34,8 @@
  *                   it was refused
  *           RET<n>  a call returned another value n (e.g. RET-5)
  *           LOOP    16 steps without reaching TO (path has 17 states)
- *           HANG    a call did not return; path ends at the state it was
- *                   called in
+ *           HANG    a call did not return (250 ms of CPU time); path ends
+ *                   at the state it was called in
  *   path    the states the driver loop visited, FROM first, comma-separated
  *   warn    how many times the function's WARN_ON fired during the case
  *           (it fires when it is called in a state the flags do not support)
@@ -52,7 +53,7 @@
 
 #define MAX_STEPS 16
 #define NUM_STATES 8
-#define CALL_LIMIT_USEC 250000
+#define CALL_LIMIT_CPU_USEC 250000
 
 unsigned int nextstate_warnings;
 
@@ -71,7 +72,7 @@ static void arm(long usec)
 	memset(&t, 0, sizeof(t));
 	t.it_value.tv_sec = usec / 1000000;
 	t.it_value.tv_usec = usec % 1000000;
-	setitimer(ITIMER_REAL, &t, NULL);
+	setitimer(ITIMER_VIRTUAL, &t, NULL);
 }
 
 /*
@@ -88,7 +89,7 @@ static int call(struct vfio_device *dev, unsigned int cur, unsigned int to,
 		arm(0);
 		return 0;
 	}
-	arm(CALL_LIMIT_USEC);
+	arm(CALL_LIMIT_CPU_USEC);
 	*ret = vfio_mig_get_next_state(dev, (enum vfio_device_mig_state)cur,
 				       (enum vfio_device_mig_state)to, &n);
 	arm(0);
@@ -169,7 +170,7 @@ int main(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
+	sigaction(SIGVTALRM, &sa, NULL);
 
 	printf("# vfio_mig_get_next_state driven like a driver; format version 1 (see ci/nextstate/harness.c)\n");
 	for (f = 0; f < ARRAY_SIZE(flag_sets); f++)
