@@ -12,6 +12,10 @@ pub const TYPE_REPLY: u32 = 1;
 pub const FLAG_NO_REPLY: u32 = 1 << 4;
 /// `flags`: the reply reports an error in `error`.
 pub const FLAG_ERROR: u32 = 1 << 5;
+/// Bytes of the fixed part (`argsz`, `size`) of MIG_DATA_READ and
+/// MIG_DATA_WRITE payloads (spec, VFIO_USER_MIG_DATA_READ and
+/// VFIO_USER_MIG_DATA_WRITE).
+pub const MIG_DATA_HEADER_LEN: usize = 8;
 /// The default `max_data_xfer_size` when the server names none (1 MiB).
 pub const DEFAULT_MAX_DATA_XFER: u32 = 1 << 20;
 
@@ -323,6 +327,14 @@ fn data_payload(data: &[u8]) -> Vec<u8> {
     words_then(8 + data.len() as u32, data.len() as u32, data)
 }
 
+/// The `argsz` a MIG_DATA_READ request of `size` bytes carries: the largest
+/// reply payload it accepts, `argsz` and `size` (8 bytes) plus `size` bytes of
+/// data (spec, VFIO_USER_MIG_DATA_READ, Request). Saturates at `u32::MAX` for
+/// sizes no server accepts anyway.
+pub fn mig_data_read_argsz(size: u32) -> u32 {
+    size.saturating_add(MIG_DATA_HEADER_LEN as u32)
+}
+
 fn version_payload(major: u16, minor: u16, caps: &str) -> Vec<u8> {
     let mut p = Vec::with_capacity(5 + caps.len());
     p.extend_from_slice(&major.to_le_bytes());
@@ -354,7 +366,10 @@ impl Request {
             Request::DeviceGetInfo => [16u32, 0, 0, 0].iter().flat_map(|v| v.to_le_bytes()).collect(),
             Request::DeviceReset => Vec::new(),
             Request::Feature { argsz, flags, data } => words_then(*argsz, *flags, data),
-            Request::MigDataRead { size } => words_then(8, *size, &[]),
+            // "argsz is the maximum size of the reply payload" (spec,
+            // VFIO_USER_MIG_DATA_READ, Request): the reply's two words and up
+            // to `size` bytes. libvfio-user refuses anything smaller.
+            Request::MigDataRead { size } => words_then(mig_data_read_argsz(*size), *size, &[]),
             Request::MigDataWrite { data } => data_payload(data),
         }
     }

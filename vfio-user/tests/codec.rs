@@ -149,3 +149,13 @@ fn frames_are_bounded_before_anything_is_allocated() {
         Err(FrameError::Closed)
     ));
 }
+
+#[test]
+fn a_data_read_offers_room_for_the_whole_reply() {
+    // argsz is the largest reply payload accepted: 8 bytes of argsz and size,
+    // then the data asked for.
+    assert_eq!(
+        Request::MigDataRead { size: 16 }.payload(),
+        [24, 0, 0, 0, 16, 0, 0, 0]
+    );
+}
