@@ -19,6 +19,26 @@ pub const MIG_DATA_HEADER_LEN: usize = 8;
 /// The default `max_data_xfer_size` when the server names none (1 MiB).
 pub const DEFAULT_MAX_DATA_XFER: u32 = 1 << 20;
 
+/// DEVICE_FEATURE `flags`: the feature index, bits 0 to 15 (spec,
+/// VFIO_USER_DEVICE_FEATURE, Request).
+pub const FEATURE_MASK: u32 = 0xffff;
+/// DEVICE_FEATURE `flags`: get the feature's data (bit 16).
+pub const FEATURE_GET: u32 = 1 << 16;
+/// DEVICE_FEATURE `flags`: set the feature's data (bit 17).
+pub const FEATURE_SET: u32 = 1 << 17;
+/// DEVICE_FEATURE `flags`: probe for support of the named methods (bit 18).
+pub const FEATURE_PROBE: u32 = 1 << 18;
+/// Feature index VFIO_DEVICE_FEATURE_MIGRATION (spec, Device Features).
+pub const FEATURE_MIGRATION: u32 = 1;
+/// Feature index VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE.
+pub const FEATURE_MIG_DEVICE_STATE: u32 = 2;
+/// Feature index VFIO_DEVICE_FEATURE_DMA_LOGGING_START.
+pub const FEATURE_DMA_LOGGING_START: u32 = 6;
+/// Feature index VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP.
+pub const FEATURE_DMA_LOGGING_STOP: u32 = 7;
+/// Feature index VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT.
+pub const FEATURE_DMA_LOGGING_REPORT: u32 = 8;
+
 /// The commands this codec knows (the others are answered with an error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {

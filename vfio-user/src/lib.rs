@@ -9,8 +9,10 @@
 //! caller passes: a malformed, truncated or oversized message is a
 //! [`CodecError`] naming the message and what was wrong with it.
 
+pub mod check;
 pub mod codec;
 pub mod frame;
 
+pub use check::{check_request, Limits, RequestError};
 pub use codec::{CodecError, Command, Header, Reply, Request};
 pub use frame::{read_frame, write_frame, FrameError};
