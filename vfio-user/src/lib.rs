@@ -7,7 +7,10 @@
 //!
 //! Decoding never panics and never allocates more than the frame limit the
 //! caller passes: a malformed, truncated or oversized message is a
-//! [`CodecError`] naming the message and what was wrong with it.
+//! [`CodecError`] naming the message and what was wrong with it. Servers that
+//! refuse what the specification forbids (as libvfio-user does) check
+//! requests with [`check_request`], which names the broken rule in a
+//! [`RequestError`].
 
 pub mod check;
 pub mod codec;
