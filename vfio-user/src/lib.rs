@@ -15,7 +15,9 @@
 pub mod check;
 pub mod codec;
 pub mod frame;
+pub mod region;
 
 pub use check::{check_request, Limits, RequestError};
 pub use codec::{CodecError, Command, Header, Reply, Request};
 pub use frame::{read_frame, write_frame, FrameError};
+pub use region::{RegionAccess, RegionInfo};

@@ -415,3 +415,76 @@ fn error_reply_is_the_header_alone() {
     write_frame(&mut out, h, &[]).unwrap();
     assert_eq!(out, wire);
 }
+
+// VFIO_USER_DEVICE_GET_REGION_INFO, Request and Reply: argsz @0, flags @4,
+// index @8, cap_offset @12 (4 bytes each), size @16, offset @24 (8 each).
+
+#[test]
+fn device_get_region_info() {
+    use vfio_mig_vfio_user::RegionInfo;
+    let request = [
+        0x20, 0x00, 0x00, 0x00, // argsz 32
+        0x00, 0x00, 0x00, 0x00, // flags 0
+        0x07, 0x00, 0x00, 0x00, // index 7 (PCI config space)
+        0x00, 0x00, 0x00, 0x00, // cap_offset 0
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // size 0
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // offset 0
+    ];
+    assert_eq!(RegionInfo::request(7, 32).payload(&[]), request);
+    let reply = [
+        0x50, 0x00, 0x00, 0x00, // argsz 80: 32 + 48 bytes of capabilities
+        0x0f, 0x00, 0x00, 0x00, // flags READ | WRITE | MMAP | CAPS
+        0x01, 0x00, 0x00, 0x00, // index 1
+        0x20, 0x00, 0x00, 0x00, // cap_offset 32
+        0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // size 0x4000
+        0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, // offset 1 << 32
+        0xaa, 0xbb, // the start of a capability
+    ];
+    let info = RegionInfo {
+        argsz: 80,
+        flags: 0xf,
+        index: 1,
+        cap_offset: 32,
+        size: 0x4000,
+        offset: 1 << 32,
+    };
+    assert_eq!(info.payload(&[0xaa, 0xbb]), reply);
+    let (got, caps) = RegionInfo::decode("DEVICE_GET_REGION_INFO reply", &reply).unwrap();
+    assert_eq!((got, caps), (info, &[0xaa, 0xbb][..]));
+    assert!(RegionInfo::decode("DEVICE_GET_REGION_INFO reply", &reply[..31]).is_err());
+}
+
+// VFIO_USER_REGION_READ and VFIO_USER_REGION_WRITE: offset @0 (8), region @8
+// (4), count @12 (4); data @16 in a READ reply and a WRITE request.
+
+#[test]
+fn region_read_and_write() {
+    use vfio_mig_vfio_user::RegionAccess;
+    let read = [
+        0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // offset 4
+        0x07, 0x00, 0x00, 0x00, // region 7
+        0x02, 0x00, 0x00, 0x00, // count 2
+    ];
+    let access = RegionAccess {
+        offset: 4,
+        region: 7,
+        count: 2,
+    };
+    assert_eq!(access.payload(&[]), read);
+    assert_eq!(RegionAccess::decode("REGION_READ command", &read), Ok(access));
+    let read_reply = [
+        0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // offset 4
+        0x07, 0x00, 0x00, 0x00, // region 7
+        0x02, 0x00, 0x00, 0x00, // count 2
+        0x06, 0x01, // data: the command register
+    ];
+    assert_eq!(access.payload(&[0x06, 0x01]), read_reply);
+    assert_eq!(
+        RegionAccess::decode_with_data("REGION_READ reply", &read_reply),
+        Ok((access, &[0x06, 0x01][..]))
+    );
+    // count 2 with one byte of data, and data after a READ request.
+    assert!(RegionAccess::decode_with_data("REGION_WRITE command", &read_reply[..17]).is_err());
+    assert!(RegionAccess::decode("REGION_READ command", &read_reply).is_err());
+    assert!(RegionAccess::decode("REGION_READ command", &read[..15]).is_err());
+}
