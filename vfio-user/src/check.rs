@@ -22,6 +22,10 @@
 //! - *VFIO_USER_DEVICE_FEATURE* and *Device Features*: see [`check_feature`].
 //! - *VFIO_USER_MIG_DATA_READ* and *VFIO_USER_MIG_DATA_WRITE*: see
 //!   [`check_mig_data_read`] and [`check_mig_data_write`].
+//! - Every payload has exactly its layout's length: DEVICE_GET_INFO 16
+//!   bytes, DEVICE_RESET none, MIG_DATA_READ 8, MIG_DATA_WRITE 8 + size.
+//!   libvfio-user tolerates bytes past the layout (and pads a MIG_DATA_READ
+//!   reply by as many); these checks do not.
 //!
 //! Checking is bounded and never panics: it reads at most the payload it is
 //! given and allocates nothing proportional to any field's value.
@@ -366,8 +370,9 @@ fn check_device_get_info(payload: &[u8]) -> Result<(), RequestError> {
 ///   MIG_DEVICE_STATE; exactly `device_state` and `data_fd` (8 bytes) for SET
 ///   of MIG_DEVICE_STATE; `page_size`, `num_ranges`, `reserved` and
 ///   `num_ranges` ranges of 16 bytes for SET of DMA_LOGGING_START; `iova`,
-///   `length` and a power-of-two `page_size` (24 bytes) for GET of
-///   DMA_LOGGING_REPORT.
+///   `length` (at least one page) and a power-of-two `page_size` (24 bytes)
+///   for GET of DMA_LOGGING_REPORT, whose reply appends one bit per page in
+///   whole u64s. The data of DMA_LOGGING_STOP is not looked at.
 ///
 /// libvfio-user makes the same checks except the data lengths: it reads a
 /// SET's `device_state` and a REPORT's fields without checking they are
