@@ -1,19 +1,58 @@
 //! Message header and payloads: encoding and checked decoding.
+//!
+//! Each type and field below names the section of the vfio-user
+//! specification 0.9.2 (QEMU `docs/interop/vfio-user.rst`) that defines it,
+//! and the field's byte offset from the start of the payload (the header's
+//! offsets are from the start of the message). Fields are written
+//! little-endian; the specification says host endianness, which is the same
+//! on the hosts vfio-user runs on today (x86-64, arm64).
+//!
+//! `argsz` (*Message sizes*): in a request it is the largest reply payload the
+//! client accepts, at least the reply's fixed part; the request's own length
+//! is the header's message size. In a reply it is the size of the full reply
+//! payload, which may exceed what the client allowed.
 
 use std::fmt;
 
-/// Bytes of the message header.
+/// Bytes of the message header (*Header*).
 pub const HEADER_LEN: usize = 16;
-/// `flags` type bits: a command.
+/// `flags` type bits 0-3: a command (*Header*).
 pub const TYPE_COMMAND: u32 = 0;
-/// `flags` type bits: a reply.
+/// `flags` type bits 0-3: a reply acknowledging the command with the same
+/// message ID (*Header*).
 pub const TYPE_REPLY: u32 = 1;
-/// `flags`: the sender wants no reply.
+/// `flags` bit 4, No_reply: the command needs no reply (*Header*).
 pub const FLAG_NO_REPLY: u32 = 1 << 4;
-/// `flags`: the reply reports an error in `error`.
+/// `flags` bit 5, Error: the command failed; the reply is the header alone
+/// and `error` may hold an errno (*Header*).
 pub const FLAG_ERROR: u32 = 1 << 5;
-/// The default `max_data_xfer_size` when the server names none (1 MiB).
+/// Bytes of the fixed part (`argsz`, `size`) of MIG_DATA_READ and
+/// MIG_DATA_WRITE payloads (spec, VFIO_USER_MIG_DATA_READ and
+/// VFIO_USER_MIG_DATA_WRITE).
+pub const MIG_DATA_HEADER_LEN: usize = 8;
+/// The default `max_data_xfer_size` when the peer names none, 1048576 bytes
+/// (*VFIO_USER_VERSION*, capabilities).
 pub const DEFAULT_MAX_DATA_XFER: u32 = 1 << 20;
+
+/// DEVICE_FEATURE `flags`: the feature index, bits 0 to 15 (spec,
+/// VFIO_USER_DEVICE_FEATURE, Request).
+pub const FEATURE_MASK: u32 = 0xffff;
+/// DEVICE_FEATURE `flags`: get the feature's data (bit 16).
+pub const FEATURE_GET: u32 = 1 << 16;
+/// DEVICE_FEATURE `flags`: set the feature's data (bit 17).
+pub const FEATURE_SET: u32 = 1 << 17;
+/// DEVICE_FEATURE `flags`: probe for support of the named methods (bit 18).
+pub const FEATURE_PROBE: u32 = 1 << 18;
+/// Feature index VFIO_DEVICE_FEATURE_MIGRATION (spec, Device Features).
+pub const FEATURE_MIGRATION: u32 = 1;
+/// Feature index VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE.
+pub const FEATURE_MIG_DEVICE_STATE: u32 = 2;
+/// Feature index VFIO_DEVICE_FEATURE_DMA_LOGGING_START.
+pub const FEATURE_DMA_LOGGING_START: u32 = 6;
+/// Feature index VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP.
+pub const FEATURE_DMA_LOGGING_STOP: u32 = 7;
+/// Feature index VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT.
+pub const FEATURE_DMA_LOGGING_REPORT: u32 = 8;
 
 /// The commands this codec knows (the others are answered with an error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,18 +111,23 @@ impl fmt::Display for Command {
     }
 }
 
-/// The 16-byte header of every message.
+/// The 16-byte header of every message, command or reply (*Header*).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
-    /// Matches a reply to its command.
+    /// Message ID @0, 2 bytes: chosen by the sender and echoed in the reply;
+    /// IDs may be reused, so the receiver assumes nothing about uniqueness.
     pub msg_id: u16,
-    /// The raw command number (unknown numbers are kept for the error reply).
+    /// Command @2, 2 bytes: the command number (*Commands*), also set in the
+    /// reply. Kept raw so that an unknown number can be echoed in an error
+    /// reply.
     pub command: u16,
-    /// Bytes of the whole message, header included.
+    /// Message size @4, 4 bytes: the whole message, header included.
     pub size: u32,
-    /// Type bits and flags.
+    /// Flags @8, 4 bytes: type in bits 0-3 ([`TYPE_COMMAND`],
+    /// [`TYPE_REPLY`]), [`FLAG_NO_REPLY`], [`FLAG_ERROR`].
     pub flags: u32,
-    /// The errno of an error reply.
+    /// Error @12, 4 bytes: in a reply with the Error flag an optional errno
+    /// (it may be 0 even then); reserved in a command.
     pub error: u32,
 }
 
@@ -161,78 +205,118 @@ impl fmt::Display for CodecError {
 impl std::error::Error for CodecError {}
 
 /// A command from the client.
+///
+/// Decoding ([`Request::decode`]) is lenient about fields the codec does not
+/// keep; [`crate::check::check_request`] applies every rule of the
+/// specification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// Version and capabilities proposal.
+    /// VERSION (1), the first message of a connection (*VFIO_USER_VERSION*,
+    /// Request).
     Version {
-        /// Major version.
+        /// version major @0, 2 bytes.
         major: u16,
-        /// Minor version.
+        /// version minor @2, 2 bytes.
         minor: u16,
-        /// The capabilities JSON (may be empty).
+        /// version data @4: optional UTF-8 JSON `{"capabilities": {...}}`,
+        /// sent with its terminating NUL (empty: no data at all).
         caps: String,
     },
-    /// Device information.
+    /// DEVICE_GET_INFO (4) (*VFIO_USER_DEVICE_GET_INFO*, Request): encoded as
+    /// argsz @0 = 16, the size of the reply payload, then flags @4,
+    /// num_regions @8 and num_irqs @12, all zero as the specification asks.
     DeviceGetInfo,
-    /// Device reset.
+    /// DEVICE_RESET (13): no payload (*VFIO_USER_DEVICE_RESET*).
     DeviceReset,
-    /// `DEVICE_FEATURE`: `argsz` is the largest reply payload accepted,
-    /// `flags` the feature index and access bits, `data` the feature data.
+    /// DEVICE_FEATURE (16) (*VFIO_USER_DEVICE_FEATURE*, Request).
     Feature {
-        /// Largest reply payload accepted.
+        /// argsz @0, 4 bytes: the largest reply payload accepted. For SET
+        /// and PROBE the reply echoes the request, so at least 8 + data; for
+        /// GET at least 8 + the feature's data (8 for MIGRATION and
+        /// MIG_DEVICE_STATE).
         argsz: u32,
-        /// Feature index and GET/SET/PROBE.
+        /// flags @4, 4 bytes: feature index in bits 0-15 ([`FEATURE_MASK`]),
+        /// [`FEATURE_GET`], [`FEATURE_SET`], [`FEATURE_PROBE`]; GET and SET
+        /// only together with PROBE.
         flags: u32,
-        /// Feature data.
+        /// data @8: the feature's data (*Device Features*): for SET of
+        /// MIG_DEVICE_STATE `device_state` @0 and `data_fd` @4 (unused in
+        /// vfio-user), 4 bytes each; none for GET and PROBE.
         data: Vec<u8>,
     },
-    /// `MIG_DATA_READ` of at most `size` bytes.
+    /// MIG_DATA_READ (17), only in PRE_COPY and STOP_COPY
+    /// (*VFIO_USER_MIG_DATA_READ*, Request). Encoded as argsz @0 = 8 + `size`
+    /// ([`mig_data_read_argsz`]: "the maximum size of the reply payload",
+    /// which is the reply's argsz and size and up to `size` bytes), then
+    /// size @4. Decoding does not keep argsz; see
+    /// [`crate::check::check_mig_data_read`].
     MigDataRead {
-        /// Bytes asked for.
+        /// size @4, 4 bytes: bytes of migration data asked for, at most the
+        /// peer's `max_data_xfer_size`.
         size: u32,
     },
-    /// `MIG_DATA_WRITE` of `data`.
+    /// MIG_DATA_WRITE (18), only in RESUMING (*VFIO_USER_MIG_DATA_WRITE*,
+    /// Request): argsz @0, size @4 = the data's length, data @8. argsz is
+    /// encoded as 8 + size. The specification calls it "the maximum size of
+    /// the reply payload" and the message has no reply payload, but
+    /// libvfio-user refuses an argsz below 8 + size, and 8 + size satisfies
+    /// both readings.
     MigDataWrite {
-        /// The bytes.
+        /// data @8: the migration data.
         data: Vec<u8>,
     },
 }
 
-/// A successful reply's payload.
+/// A successful reply's payload. (An error reply is the header alone, with
+/// [`FLAG_ERROR`] and `error`; *Header*.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
-    /// Version and capabilities accepted.
+    /// VERSION reply, the request's format (*VFIO_USER_VERSION*, Reply):
+    /// the same major, a minor no greater than proposed, capabilities a
+    /// subset of those proposed.
     Version {
-        /// Major version.
+        /// version major @0, 2 bytes.
         major: u16,
-        /// Minor version.
+        /// version minor @2, 2 bytes.
         minor: u16,
-        /// The capabilities JSON.
+        /// version data @4: the capabilities JSON (its NUL is not kept).
         caps: String,
     },
-    /// Device information.
+    /// DEVICE_GET_INFO reply (*VFIO_USER_DEVICE_GET_INFO*, Reply): argsz @0
+    /// (encoded 16, the full reply payload; ignored when decoding), then the
+    /// fields below.
     DeviceInfo {
-        /// Bit 0 reset supported, bit 1 PCI.
+        /// flags @4: bit 0 VFIO_DEVICE_FLAGS_RESET (DEVICE_RESET supported),
+        /// bit 1 VFIO_DEVICE_FLAGS_PCI.
         flags: u32,
-        /// Regions.
+        /// num_regions @8: regions the device exposes.
         num_regions: u32,
-        /// IRQ types.
+        /// num_irqs @12: interrupt types the device supports.
         num_irqs: u32,
     },
-    /// No payload (reset, data write).
+    /// No payload: the reply to DEVICE_RESET (*VFIO_USER_DEVICE_RESET*) and
+    /// to MIG_DATA_WRITE (*VFIO_USER_MIG_DATA_WRITE*, Reply).
     Empty,
-    /// `DEVICE_FEATURE` answer.
+    /// DEVICE_FEATURE reply (*VFIO_USER_DEVICE_FEATURE*, Reply): the request
+    /// payload again for SET and PROBE; for GET the feature's data appended
+    /// and its length added to argsz.
     Feature {
-        /// Payload size.
+        /// argsz @0: the full reply payload (8 + data for GET).
         argsz: u32,
-        /// Echoed flags.
+        /// flags @4: the request's flags.
         flags: u32,
-        /// Feature data (GET: the value).
+        /// data @8: for GET of MIGRATION a u64 of migration flags (bit 0
+        /// STOP_COPY, 1 P2P, 2 PRE_COPY); for GET of MIG_DEVICE_STATE
+        /// `device_state` @0 and `data_fd` @4 (*Device Features*).
         data: Vec<u8>,
     },
-    /// `MIG_DATA_READ` answer.
+    /// MIG_DATA_READ reply (*VFIO_USER_MIG_DATA_READ*, Reply): argsz @0 =
+    /// 8 + size (the structure including the data; not checked when
+    /// decoding), size @4, data @8.
     MigData {
-        /// The bytes read (fewer than asked: no more for now).
+        /// data @8, `size` bytes: fewer than asked means no more migration
+        /// data for now. `size` decides: bytes after them (libvfio-user pads
+        /// the reply to the size asked) are ignored.
         data: Vec<u8>,
     },
 }
@@ -323,6 +407,14 @@ fn data_payload(data: &[u8]) -> Vec<u8> {
     words_then(8 + data.len() as u32, data.len() as u32, data)
 }
 
+/// The `argsz` a MIG_DATA_READ request of `size` bytes carries: the largest
+/// reply payload it accepts, `argsz` and `size` (8 bytes) plus `size` bytes of
+/// data (spec, VFIO_USER_MIG_DATA_READ, Request). Saturates at `u32::MAX` for
+/// sizes no server accepts anyway.
+pub fn mig_data_read_argsz(size: u32) -> u32 {
+    size.saturating_add(MIG_DATA_HEADER_LEN as u32)
+}
+
 fn version_payload(major: u16, minor: u16, caps: &str) -> Vec<u8> {
     let mut p = Vec::with_capacity(5 + caps.len());
     p.extend_from_slice(&major.to_le_bytes());
@@ -354,7 +446,10 @@ impl Request {
             Request::DeviceGetInfo => [16u32, 0, 0, 0].iter().flat_map(|v| v.to_le_bytes()).collect(),
             Request::DeviceReset => Vec::new(),
             Request::Feature { argsz, flags, data } => words_then(*argsz, *flags, data),
-            Request::MigDataRead { size } => words_then(8, *size, &[]),
+            // "argsz is the maximum size of the reply payload" (spec,
+            // VFIO_USER_MIG_DATA_READ, Request): the reply's two words and up
+            // to `size` bytes. libvfio-user refuses anything smaller.
+            Request::MigDataRead { size } => words_then(mig_data_read_argsz(*size), *size, &[]),
             Request::MigDataWrite { data } => data_payload(data),
         }
     }

@@ -7,10 +7,17 @@
 //!
 //! Decoding never panics and never allocates more than the frame limit the
 //! caller passes: a malformed, truncated or oversized message is a
-//! [`CodecError`] naming the message and what was wrong with it.
+//! [`CodecError`] naming the message and what was wrong with it. Servers that
+//! refuse what the specification forbids (as libvfio-user does) check
+//! requests with [`check_request`], which names the broken rule in a
+//! [`RequestError`].
 
+pub mod check;
 pub mod codec;
 pub mod frame;
+pub mod region;
 
+pub use check::{check_request, Limits, RequestError};
 pub use codec::{CodecError, Command, Header, Reply, Request};
 pub use frame::{read_frame, write_frame, FrameError};
+pub use region::{RegionAccess, RegionInfo};

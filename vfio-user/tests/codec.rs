@@ -149,3 +149,31 @@ fn frames_are_bounded_before_anything_is_allocated() {
         Err(FrameError::Closed)
     ));
 }
+
+#[test]
+fn a_data_read_offers_room_for_the_whole_reply() {
+    // argsz is the largest reply payload accepted: 8 bytes of argsz and size,
+    // then the data asked for.
+    assert_eq!(
+        Request::MigDataRead { size: 16 }.payload(),
+        [24, 0, 0, 0, 16, 0, 0, 0]
+    );
+}
+
+proptest! {
+    /// The region decoders answer any bytes without panicking, and what
+    /// they decode encodes back to the same bytes.
+    #[test]
+    fn region_messages_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        use vfio_mig_vfio_user::{RegionAccess, RegionInfo};
+        if let Ok(a) = RegionAccess::decode("REGION_READ command", &bytes) {
+            prop_assert_eq!(a.payload(&[]), bytes.clone());
+        }
+        if let Ok((a, data)) = RegionAccess::decode_with_data("REGION_WRITE command", &bytes) {
+            prop_assert_eq!(a.payload(data), bytes.clone());
+        }
+        if let Ok((info, caps)) = RegionInfo::decode("DEVICE_GET_REGION_INFO reply", &bytes) {
+            prop_assert_eq!(info.payload(caps), bytes.clone());
+        }
+    }
+}
