@@ -4,14 +4,15 @@
 # Usage: ci/fuzz.sh [SECONDS_PER_TARGET] [--report FILE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/lib.sh
 secs="${1:-60}"
 report=""
 if [ "${2:-}" = "--report" ]; then report="${3:?--report needs a file}"; fi
+stage_begin fuzz
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
   if ! cargo install cargo-fuzz --locked >/tmp/cargo-fuzz-install.log 2>&1; then
-    echo "fuzzing skipped: cargo-fuzz could not be installed (see /tmp/cargo-fuzz-install.log)"
-    exit 0
+    skip "cargo-fuzz could not be installed (see /tmp/cargo-fuzz-install.log)"
   fi
 fi
 
@@ -19,7 +20,7 @@ targets="model differential resume_stream spec_loader vfio_user_decoder vfio_use
 rows=""
 status=0
 cd fuzz
-cargo fuzz build -s none >/dev/null 2>&1 || { echo "fuzzing failed: the targets do not build"; exit 1; }
+cargo fuzz build -s none >/dev/null 2>&1 || fail "the targets do not build"
 for t in $targets; do
   log="/tmp/vfio-mig-fuzz-$t.log"
   mkdir -p "corpus/$t"
@@ -49,4 +50,6 @@ if [ -n "$report" ]; then
     printf "%b" "$rows"
   } > "../$report"
 fi
-exit $status
+[ "$status" = 0 ] || fail "a target crashed"
+echo "$(echo $targets | wc -w) targets, ${secs} s each"
+ran

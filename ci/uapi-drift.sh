@@ -45,7 +45,7 @@ VFIO_MIG_KERNEL_SRC="$KSRC" cargo test -q --locked -p vfio-mig-conformance --tes
   || fail "the test reading $KSRC_PKG's tree failed"
 # The reproducers are user programs: they compile against the headers as
 # installed for user space.
-VFIO_MIG_KERNEL_SRC="$KSRC/installed" cargo test -q --locked -p vfio-mig-conformance --test c_reproducers \
+VFIO_MIG_KERNEL_SRC="$KSRC/installed" cargo test -q --locked -p vfio-mig-report --test c_reproducers \
   || fail "the C reproducers did not compile against $KSRC_PKG's installed uAPI"
 
 # A copy where STOP_COPY -> PRE_COPY is allowed must be caught.

@@ -51,22 +51,26 @@ impl Probe {
     }
 
     /// Parses `"0:7,1:7"` (region:offset, offsets in decimal or 0x hex).
-    pub fn parse_bytes(text: &str) -> Result<Vec<RegionByte>, String> {
-        let num = |s: &str| match s.strip_prefix("0x") {
+    pub fn parse_bytes(text: &str) -> Result<Vec<RegionByte>, ProbeError> {
+        let num = |s: &str| match s.trim().strip_prefix("0x") {
             Some(h) => u64::from_str_radix(h, 16),
-            None => s.parse(),
+            None => s.trim().parse(),
         };
         text.split(',')
             .filter(|s| !s.trim().is_empty())
             .map(|item| {
+                let bad = |problem: String| ProbeError::Byte {
+                    item: item.trim().to_owned(),
+                    problem,
+                };
                 let (r, o) = item
                     .trim()
                     .split_once(':')
-                    .ok_or_else(|| format!("`{item}` is not region:offset"))?;
-                let region = num(r).map_err(|e| format!("`{item}`: region: {e}"))?;
+                    .ok_or_else(|| bad("not region:offset".into()))?;
+                let region = num(r).map_err(|e| bad(format!("region: {e}")))?;
                 Ok(RegionByte {
-                    region: u32::try_from(region).map_err(|e| format!("`{item}`: region: {e}"))?,
-                    offset: num(o).map_err(|e| format!("`{item}`: offset: {e}"))?,
+                    region: u32::try_from(region).map_err(|e| bad(format!("region: {e}")))?,
+                    offset: num(o).map_err(|e| bad(format!("offset: {e}")))?,
                 })
             })
             .collect()
@@ -75,15 +79,19 @@ impl Probe {
     /// The probe for the device named `name`: `VFIO_MIG_STATE_BYTES` and
     /// `VFIO_MIG_SCRATCH_BYTES` when set, mtty's when the device is an mtty
     /// mdev, none otherwise.
-    pub fn for_device(name: &str) -> Result<Self, String> {
+    pub fn for_device(name: &str) -> Result<Self, ProbeError> {
         let var = |v: &str| std::env::var(v).ok().filter(|s| !s.trim().is_empty());
         let (state, scratch) = (var("VFIO_MIG_STATE_BYTES"), var("VFIO_MIG_SCRATCH_BYTES"));
+        let parse = |var: &'static str, text: Option<String>| {
+            Probe::parse_bytes(text.as_deref().unwrap_or("")).map_err(|e| ProbeError::Var {
+                var,
+                source: Box::new(e),
+            })
+        };
         if state.is_some() || scratch.is_some() {
             return Ok(Probe {
-                state: Probe::parse_bytes(state.as_deref().unwrap_or(""))
-                    .map_err(|e| format!("VFIO_MIG_STATE_BYTES: {e}"))?,
-                scratch: Probe::parse_bytes(scratch.as_deref().unwrap_or(""))
-                    .map_err(|e| format!("VFIO_MIG_SCRATCH_BYTES: {e}"))?,
+                state: parse("VFIO_MIG_STATE_BYTES", state)?,
+                scratch: parse("VFIO_MIG_SCRATCH_BYTES", scratch)?,
             });
         }
         let mdev_type = Path::new("/sys/bus/mdev/devices").join(name).join("mdev_type");
@@ -93,6 +101,28 @@ impl Probe {
             .unwrap_or(false);
         Ok(if is_mtty { Probe::mtty() } else { Probe::default() })
     }
+}
+
+/// Why the bytes that show a device's state could not be named.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    /// One `region:offset` item is wrong.
+    #[error("`{item}`: {problem}")]
+    Byte {
+        /// The item.
+        item: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// An environment variable holds a wrong list.
+    #[error("{var}: {source}")]
+    Var {
+        /// The variable.
+        var: &'static str,
+        /// What is wrong in it.
+        #[source]
+        source: Box<ProbeError>,
+    },
 }
 
 /// One opened VFIO device.
@@ -292,10 +322,17 @@ mod tests {
                 RegionByte { region: 1, offset: 7 }
             ]
         );
-        assert!(Probe::parse_bytes("7").unwrap_err().contains("not region:offset"));
-        assert!(Probe::parse_bytes("0:x").unwrap_err().contains("offset"));
+        assert!(Probe::parse_bytes("7")
+            .unwrap_err()
+            .to_string()
+            .contains("not region:offset"));
+        assert!(Probe::parse_bytes("0:x")
+            .unwrap_err()
+            .to_string()
+            .contains("offset"));
         assert!(Probe::parse_bytes("99999999999:0")
             .unwrap_err()
+            .to_string()
             .contains("region"));
     }
 

@@ -19,6 +19,17 @@ use vfio_mig_model::Errno;
 use vfio_mig_vfio_user::codec::{FLAG_ERROR, TYPE_REPLY};
 use vfio_mig_vfio_user::{read_frame, write_frame, Header, Reply, Request};
 
+/// Why a connection ended early.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The socket failed.
+    #[error("socket: {0}")]
+    Io(#[from] std::io::Error),
+    /// A message could not be read or written.
+    #[error("{0}")]
+    Frame(vfio_mig_vfio_user::FrameError),
+}
+
 /// The largest data payload of one MIG_DATA_READ or MIG_DATA_WRITE this
 /// server accepts, announced as `max_data_xfer_size`.
 pub const MAX_DATA_XFER: u32 = 1 << 20;
@@ -68,11 +79,9 @@ impl MockServer {
 
     /// Serves one client until it disconnects (`Ok`) or sends a frame that
     /// cannot be delimited (`Err`, the connection is dropped).
-    pub fn serve_client(&mut self, mut stream: UnixStream) -> Result<(), String> {
+    pub fn serve_client(&mut self, mut stream: UnixStream) -> Result<(), ServeError> {
         self.versioned = false;
-        stream
-            .set_write_timeout(Some(Duration::from_secs(10)))
-            .map_err(|e| e.to_string())?;
+        stream.set_write_timeout(Some(Duration::from_secs(10)))?;
         // Room past the largest transfer, so that an over-long MIG_DATA_WRITE
         // is read whole and refused with EINVAL (V2-VU-002).
         let max = 16 + 8 + self.max_xfer + 4096;
@@ -80,11 +89,11 @@ impl MockServer {
             let (h, payload) = match read_frame(&mut stream, max) {
                 Ok(f) => f,
                 Err(vfio_mig_vfio_user::FrameError::Closed) => return Ok(()),
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(ServeError::Frame(e)),
             };
             let (reply, payload) = self.respond(h, &payload);
-            write_frame(&mut stream, reply, &payload).map_err(|e| e.to_string())?;
-            stream.flush().map_err(|e| e.to_string())?;
+            write_frame(&mut stream, reply, &payload).map_err(ServeError::Frame)?;
+            stream.flush()?;
         }
     }
 

@@ -31,6 +31,11 @@ fn compile(file: &Path, include: Option<&Path>) -> Result<(), String> {
 fn reproducers_of_failing_checks_compile_and_replay_the_trace() {
     let dir = std::env::temp_dir().join(format!("vfio-mig-c-repro-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(vfio_mig_report::reproducer_c::HEADER_FILE),
+        vfio_mig_report::reproducer_c::header(),
+    )
+    .unwrap();
     let kernel = std::env::var("VFIO_MIG_KERNEL_SRC")
         .ok()
         .map(|d| Path::new(&d).join("include/uapi"));
@@ -50,7 +55,12 @@ fn reproducers_of_failing_checks_compile_and_replay_the_trace() {
             // Every step of the trace is in the program, with its answer.
             let ops = code.matches("show(\"").count();
             assert_eq!(ops, v.trace.len(), "{}: one call per step", v.name);
-            assert!(code.contains("#include <linux/vfio.h>") && code.contains("int main("));
+            assert!(code.contains("#include \"vfio-mig-repro.h\"") && code.contains("int main("));
+            assert!(
+                code.lines().count() < 20 + v.trace.len(),
+                "{}: the helpers are in the header",
+                v.name
+            );
             let file = dir.join(format!("{}-{compiled}.c", m.name()));
             std::fs::write(&file, &code).unwrap();
             compile(&file, None).unwrap_or_else(|e| panic!("{}: {e}", file.display()));

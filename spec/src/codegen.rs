@@ -39,6 +39,10 @@ pub fn generate(catalogue: &Catalogue) -> String {
         let _ = writeln!(out, "    {name},");
     }
     out.push_str("];\n");
+    out.push_str(
+        "\n/// The requirement with this ID text, if the catalogue has one.\n\
+         pub fn lookup(id: &str) -> Option<Req> {\n    ALL.iter().copied().find(|r| r.id() == id)\n}\n",
+    );
     let decisions = &catalogue.decisions.decisions;
     for d in decisions {
         decision(&mut out, d);

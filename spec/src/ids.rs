@@ -317,6 +317,11 @@ pub const ALL: &[Req] = &[
     V2_VU_004,
 ];
 
+/// The requirement with this ID text, if the catalogue has one.
+pub fn lookup(id: &str) -> Option<Req> {
+    ALL.iter().copied().find(|r| r.id() == id)
+}
+
 /// `DEC-001`: A write of device_state has failed. What does the next read of device_state report?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dec001 {

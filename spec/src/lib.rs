@@ -72,9 +72,8 @@ impl Catalogue {
         let v1 = load::requirement_file(FileName::V1, v1)?;
         let v2 = load::requirement_file(FileName::V2, v2)?;
         let decisions = load::decision_file(decisions)?;
-        let catalogue = Catalogue { v1, v2, decisions };
-        load::cross_check(&catalogue)?;
-        Ok(catalogue)
+        load::cross_check(&v1, &v2, &decisions)?;
+        Ok(Catalogue { v1, v2, decisions })
     }
 
     /// Every requirement of both protocols, v1 first.

@@ -389,14 +389,15 @@ pub(crate) fn decision_file(text: &str) -> Result<DecisionFile, Error> {
 }
 
 /// Checks links between files: every `decision:` names an existing decision.
-pub(crate) fn cross_check(catalogue: &crate::Catalogue) -> Result<(), Error> {
-    for (file, reqs) in [
-        (FileName::V1, &catalogue.v1.requirements),
-        (FileName::V2, &catalogue.v2.requirements),
-    ] {
+pub(crate) fn cross_check(
+    v1: &RequirementFile,
+    v2: &RequirementFile,
+    decisions: &DecisionFile,
+) -> Result<(), Error> {
+    for (file, reqs) in [(FileName::V1, &v1.requirements), (FileName::V2, &v2.requirements)] {
         for r in reqs {
             if let Some(d) = &r.decision {
-                if catalogue.decision(d.as_str()).is_none() {
+                if !decisions.decisions.iter().any(|x| x.id == *d) {
                     return Err(Error::Entry {
                         file,
                         entry: format!("requirement {}", r.id),

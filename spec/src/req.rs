@@ -40,11 +40,6 @@ impl Req {
             ProtocolName::V2
         }
     }
-
-    /// The requirement with this ID text, if the catalogue has one.
-    pub fn lookup(id: &str) -> Option<Req> {
-        crate::ids::ALL.iter().copied().find(|r| r.id == id)
-    }
 }
 
 impl fmt::Display for Req {

@@ -380,12 +380,19 @@ pub fn write_reports(report: &Report, dir: &Path) -> Result<(), String> {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
     }
+    let mut header = false;
     for c in &report.checks {
         if let Some(code) = &c.c_reproducer {
             let path = dir.join(report::c_reproducer_file(&c.name));
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)
                     .map_err(|e| format!("{}: cannot create: {e}", parent.display()))?;
+                if !header {
+                    let h = parent.join(report::reproducer_c::HEADER_FILE);
+                    std::fs::write(&h, report::reproducer_c::header())
+                        .map_err(|e| format!("{}: cannot write: {e}", h.display()))?;
+                    header = true;
+                }
             }
             std::fs::write(&path, code).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
         }

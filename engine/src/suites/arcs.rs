@@ -1,7 +1,7 @@
 //! Suite 1: the arc table. From every state the device can be brought to,
 //! every request, with the outcome and the resulting state checked.
 
-use super::{concluded, push, restore, run_setup};
+use super::common::{concluded, push, restore, run_setup};
 use crate::check::Checker;
 use crate::handle::Handle;
 use crate::target::Target;

@@ -2,7 +2,7 @@
 //! one, and compare the device state byte for byte; pre-copy iterations,
 //! empty and large streams, odd chunk sizes; the v1 register loops.
 
-use super::restore;
+use super::common::restore;
 use crate::check::{Checker, Failure};
 use crate::handle::Handle;
 use crate::target::Target;

@@ -2,7 +2,7 @@
 //! the model's alphabet up to a depth, pruned where two sequences lead the
 //! model to the same belief.
 
-use super::restore;
+use super::common::restore;
 use crate::check::Checker;
 use crate::handle::Handle;
 use crate::target::Target;

@@ -2,8 +2,8 @@
 //! streams into RESUMING with nothing partial applied, descriptors used after
 //! their session ended.
 
+use super::common::{concluded, push, restore};
 use super::data::{load_v2, save_v2};
-use super::{concluded, push, restore};
 use crate::check::{Checker, Failure, Interrupt};
 use crate::handle::Handle;
 use crate::target::Target;

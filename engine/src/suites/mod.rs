@@ -6,87 +6,21 @@
 //! stops answering ends the run: the last verdict says so and halts.
 
 pub mod arcs;
+mod common;
 pub mod data;
 pub mod explore;
 pub mod faults;
 pub mod sequences;
 pub mod sweep;
 
-use crate::check::{Checker, Interrupt};
 use crate::handle::Handle;
-use crate::target::{Setup, Target};
+use crate::target::Target;
 use crate::verdict::{SuiteId, Verdict};
+pub use common::error_chain;
+use common::error_chain as chain;
 use std::time::Duration;
 use vfio_mig_device::{DeviceError, DeviceFactory};
 use vfio_mig_model::Profile;
-
-/// Restores the device, or turns the error into the verdict that ends the run.
-pub(crate) fn restore<P: Target>(
-    suite: SuiteId,
-    name: &str,
-    device: &mut Handle<P>,
-) -> Result<(), Box<Verdict>> {
-    device.restore().map_err(|e| {
-        let why = error_chain(&e);
-        Box::new(Verdict::halted(
-            suite,
-            name,
-            &[],
-            format!("{why}; no later check was run"),
-        ))
-    })
-}
-
-/// An error with its sources, `: `-joined.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
-
-/// The verdict of a check whose body ended with `result`; `extra` names the
-/// requirements the check verified itself.
-pub(crate) fn concluded<P: Target>(
-    suite: SuiteId,
-    name: String,
-    c: &Checker<'_, P>,
-    extra: &[vfio_mig_model::Req],
-    result: Result<(), Interrupt>,
-) -> Verdict {
-    match result {
-        Err(Interrupt::Unsupported(why)) => Verdict::skip(suite, name, extra, why),
-        Err(Interrupt::Failed(f)) => Verdict::of(suite, name, c, extra, Err(f)),
-        Ok(()) => Verdict::of(suite, name, c, extra, Ok(())),
-    }
-}
-
-/// Adds `v` to `out`; false when it halts the run.
-pub(crate) fn push(out: &mut Vec<Verdict>, v: Verdict) -> bool {
-    let halts = v.halts;
-    out.push(v);
-    !halts
-}
-
-/// Runs the setup steps of a check.
-pub(crate) fn run_setup<T: Target>(c: &mut Checker<'_, T>, setup: &[Setup<T::Op>]) -> Result<(), Interrupt> {
-    for step in setup {
-        match step {
-            Setup::Op(op) => {
-                c.step(op.clone())?;
-            }
-            Setup::Inject(fault) => c.require(
-                *fault,
-                "the adapter cannot inject the fault this source state needs",
-            )?,
-        }
-    }
-    Ok(())
-}
 
 /// What a whole run does.
 #[derive(Debug, Clone)]
@@ -135,7 +69,7 @@ pub fn open<P: Target>(
 ) -> Result<Handle<P>, Box<Verdict>> {
     let fail = |e: DeviceError| {
         let name = format!("open instance {index}");
-        let why = error_chain(&e);
+        let why = chain(&e);
         Box::new(if e.is_not_configured() {
             Verdict::skip(SuiteId::Setup, name, &[], why)
         } else {

@@ -5,7 +5,7 @@
 //! generated operations always fit what the model believes (live fds, the
 //! current state). Outcomes are judged by a [`Checker`] against the device.
 
-use super::restore;
+use super::common::restore;
 use crate::check::{Checker, Failure};
 use crate::handle::Handle;
 use crate::target::Target;

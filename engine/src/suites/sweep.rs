@@ -10,7 +10,7 @@
 //! that cannot be told to fail gets the failure injected at its boundary:
 //! the n-th operation answers EIO without reaching the device.
 
-use super::{push, restore};
+use super::common::{push, restore};
 use crate::check::{Checker, Failure};
 use crate::handle::Handle;
 use crate::target::Target;
