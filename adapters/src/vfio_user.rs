@@ -301,10 +301,11 @@ impl Device<Fsm> for VfioUserAdapter {
                     return Outcome::Err(e);
                 }
                 let size = len.min(self.max_xfer);
+                let precopy = self.state().is_some_and(MigState::is_precopy);
                 match self.call(Request::MigDataRead { size }) {
                     Ok(Reply::MigData { data }) => {
                         let n = data.len() as u32;
-                        if n == 0 && size > 0 && self.state.is_some_and(MigState::is_precopy) {
+                        if n == 0 && size > 0 && precopy {
                             return Outcome::Err(Errno::ENOMSG);
                         }
                         io.read = data;
@@ -359,25 +360,37 @@ impl Device<Fsm> for VfioUserAdapter {
         }
         self.sessions.clear();
         self.live = None;
-        if let Err(f) = self.call(Request::DeviceReset) {
-            let why = match f {
-                Fail::Server(e) => format!("DEVICE_RESET failed with {}", Errno(e as i32)),
-                Fail::Transport(_, m) => m,
-            };
-            return Err(unusable(
-                &self.path,
-                format!("cannot restore the device: {why}; the run stops"),
-            ));
+        match self.call(Request::DeviceReset) {
+            Ok(_) => {}
+            Err(Fail::Server(e)) => {
+                return Err(DeviceError::Broke {
+                    rule: vfio_mig_model::reqs::V2_ERR_002,
+                    what: format!(
+                        "vfio-user server {}: DEVICE_RESET failed with {}",
+                        self.path,
+                        Errno(e as i32)
+                    ),
+                })
+            }
+            Err(Fail::Transport(_, m)) => {
+                return Err(unusable(
+                    &self.path,
+                    format!("cannot restore the device: {m}; the run stops"),
+                ))
+            }
         }
         match self.get() {
             Ok(n) if n == MigState::Running.number() => {
                 self.state = Some(MigState::Running);
                 Ok(())
             }
-            Ok(n) => Err(unusable(
-                &self.path,
-                format!("after DEVICE_RESET the device reports state {n}, not RUNNING; the run stops"),
-            )),
+            Ok(n) => Err(DeviceError::Broke {
+                rule: vfio_mig_model::reqs::V2_ERR_002,
+                what: format!(
+                    "vfio-user server {}: after DEVICE_RESET the device reports state {n}, not RUNNING",
+                    self.path
+                ),
+            }),
             Err(_) => Err(unusable(
                 &self.path,
                 "cannot read the state after DEVICE_RESET; the run stops",

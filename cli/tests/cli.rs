@@ -247,3 +247,109 @@ fn diff_prints_a_table_and_fails_on_answers_the_model_does_not_allow() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no v2 mutant"), "{}", stderr(&o));
 }
+
+/// A run that stops before its plan is done (here a device call that never
+/// returns) is never green: exit code 3, and every output says so first.
+/// Covers V2-TIME-001.
+#[test]
+fn a_run_that_stops_exits_three_and_says_so_everywhere() {
+    let dir = tmp("stopped");
+    let d = dir.to_str().unwrap();
+    let o = vfio_mig(&[
+        "run",
+        "--mutant",
+        "hangs-in-set",
+        "--flags",
+        "5",
+        "--timeout",
+        "300",
+        "--report-dir",
+        d,
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    let first = out.lines().next().unwrap_or("");
+    assert!(
+        first.starts_with("RUN STOPPED: Run stopped after check "),
+        "{out}"
+    );
+    assert!(first.contains("did not return within 300 ms"), "{first}");
+    assert!(out.contains("FAIL V2-TIME-001 [MUST]"), "{out}");
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.starts_with("Run stopped after check "), "{md}");
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert!(junit.contains("<error") && junit.contains("STOPPED"), "{junit}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["complete"], false);
+    assert!(json["stopped"]["cause"].as_str().unwrap().contains("300 ms"));
+    let not_run = json["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "NOT RUN")
+        .count();
+    assert!(not_run > 0, "requirements no check reached are NOT RUN");
+    // A stopped run against a complete baseline is a regression.
+    let base = tmp("stopped-base");
+    let b = base.to_str().unwrap();
+    assert_eq!(
+        vfio_mig(&["run", "--flags", "5", "--report-dir", b])
+            .status
+            .code(),
+        Some(0)
+    );
+    let o = vfio_mig(&[
+        "run",
+        "--mutant",
+        "hangs-in-set",
+        "--flags",
+        "5",
+        "--timeout",
+        "300",
+        "--report-dir",
+        d,
+        "--baseline",
+        base.join("report.json").to_str().unwrap(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("the run did not complete: Run stopped after check"),
+        "{out}"
+    );
+    assert!(out.contains("was PASS, now NOT RUN"), "{out}");
+}
+
+/// The baseline gate fails on every way a requirement stops passing, one
+/// line each, and on a baseline taken with other flags.
+#[test]
+fn the_baseline_gate_names_every_requirement_that_stopped_passing() {
+    let base = tmp("gate-base");
+    let b = base.to_str().unwrap();
+    assert_eq!(
+        vfio_mig(&["run", "--flags", "7", "--report-dir", b])
+            .status
+            .code(),
+        Some(0)
+    );
+    let baseline = base.join("report.json");
+    // Another flag set: P2P rules become not applicable (PASS -> SKIP).
+    let now = tmp("gate-now");
+    let o = vfio_mig(&[
+        "run",
+        "--flags",
+        "1",
+        "--report-dir",
+        now.to_str().unwrap(),
+        "--baseline",
+        baseline.to_str().unwrap(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("the baseline was taken with flags \"STOP_COPY+P2P+PRE_COPY\""),
+        "{out}"
+    );
+    assert!(out.contains("was PASS, now SKIP"), "{out}");
+}

@@ -327,6 +327,16 @@ pub enum DeviceError {
     /// The adapter is selected but no device was named; the tests SKIP.
     #[error("not configured: {0}")]
     NotConfigured(String),
+    /// While being restored the device broke a rule of the catalogue (a
+    /// reset that is refused or does not reach RUNNING); the run stops
+    /// with that rule failed.
+    #[error("while being restored the device broke {rule}: {what}")]
+    Broke {
+        /// The rule broken.
+        rule: vfio_mig_model::Req,
+        /// What happened, for a person.
+        what: String,
+    },
     /// The device could not be opened or restored; the run stops.
     #[error("device unusable: {what}")]
     Unusable {

@@ -93,20 +93,15 @@ impl<T> Mailbox<T> {
     /// Waits at most `timeout` for a value; `None` waits for ever.
     pub fn recv(&self, timeout: Option<Duration>) -> Result<T, Empty> {
         let start = Instant::now();
-        // The clock is read once every 64 polls: reading it costs more
-        // than a poll.
-        'spin: loop {
-            for _ in 0..64 {
-                if self.full.load(Ordering::Acquire) {
-                    if let Some(v) = self.take(&mut self.lock()) {
-                        return Ok(v);
-                    }
+        // Each poll yields the core: with more threads than cores, the one
+        // that is to answer gets to run instead of waiting for a time slice.
+        while start.elapsed() < SPIN {
+            if self.full.load(Ordering::Acquire) {
+                if let Some(v) = self.take(&mut self.lock()) {
+                    return Ok(v);
                 }
-                std::hint::spin_loop();
             }
-            if start.elapsed() >= SPIN {
-                break 'spin;
-            }
+            std::thread::yield_now();
         }
         let mut g = self.lock();
         loop {

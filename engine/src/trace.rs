@@ -94,6 +94,15 @@ impl Trace {
         self.took().iter().sum()
     }
 
+    /// Whether a fault was armed during the check.
+    pub fn injects(&self) -> bool {
+        match self {
+            Trace::Empty => false,
+            Trace::V1(e) => e.iter().any(|e| matches!(e, Event::Inject(_))),
+            Trace::V2(e) => e.iter().any(|e| matches!(e, Event::Inject(_))),
+        }
+    }
+
     /// The v2 steps, when this is a v2 trace.
     pub fn v2_steps(&self) -> impl Iterator<Item = &TraceStep<Fsm>> {
         let events: &[Event<Fsm>] = match self {

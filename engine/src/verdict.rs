@@ -78,6 +78,10 @@ pub struct Verdict {
     pub arc: Option<(Arc, usize)>,
     /// The device could not be used after this check: nothing after it ran.
     pub halts: bool,
+    /// Requirements the check meant to assert but could not, each with the
+    /// reason (the device exposes no state to compare): they stay NOT
+    /// COVERED unless another check asserts them.
+    pub uncovered: Vec<(Req, String)>,
 }
 
 /// What one save moved and how long the device was stopped for it.
@@ -104,6 +108,7 @@ impl Verdict {
             transfer: None,
             arc: None,
             halts: false,
+            uncovered: Vec::new(),
         }
     }
 
@@ -169,6 +174,7 @@ impl Verdict {
             transfer: None,
             arc: None,
             halts,
+            uncovered: Vec::new(),
         }
     }
 

@@ -67,7 +67,11 @@ fn a_failed_restore_halts_the_run_with_its_reason() {
     let profile = Profile::defaults(ProtocolName::V2);
     let opts = Options::default();
     let mut started = Vec::new();
-    let verdicts = suites::run_all::<Fsm>(&factory, profile, &opts, &mut |s| started.push(s)).verdicts;
+    let run = suites::run_all::<Fsm>(&factory, profile, &opts, &mut |s| started.push(s));
+    let stopped = run.stopped.clone().expect("the run says it stopped");
+    assert_eq!((stopped.after, stopped.of), (31, run.plan.len()));
+    assert!(stopped.cause.contains("reset timed out"), "{stopped:?}");
+    let verdicts = run.verdicts;
     let last = verdicts.last().expect("some verdicts");
     assert!(last.halts, "the last verdict halts the run: {last:?}");
     assert_eq!(last.status, Status::Fail);

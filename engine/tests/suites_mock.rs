@@ -6,9 +6,9 @@ mod common;
 use common::{options, render, run, run_with};
 use vfio_mig_engine::check::Status;
 use vfio_mig_engine::verdict::Verdict;
-use vfio_mig_mock::{MockConfig, Mutant, MUTANTS};
+use vfio_mig_mock::{MockConfig, MUTANTS};
 use vfio_mig_model::v2::MigrationFlags;
-use vfio_mig_model::ProtocolName;
+use vfio_mig_model::{Level, ProtocolName};
 
 fn assert_all_pass(verdicts: &[Verdict]) {
     let bad: Vec<String> = verdicts
@@ -54,32 +54,43 @@ fn correct_mock_passes_every_v1_suite() {
     assert_all_pass(&run(MockConfig::v1(), ProtocolName::V1));
 }
 
+/// Every mutant, under every flag set its bug shows under, is caught by a
+/// check that names one of the requirements it declares, at FAIL for a
+/// MUST (a SHOULD may be caught as a warning).
 #[test]
 fn every_mutant_is_caught_naming_the_requirement_it_breaks() {
     assert!(MUTANTS.len() >= 20, "the catalogue needs at least 20 mutants");
     let mut missed = Vec::new();
-    for m in Mutant::all() {
-        let mut config = match m.protocol() {
-            ProtocolName::V2 => MockConfig::v2(m.flags().unwrap_or(MigrationFlags::accepted()[3])),
-            ProtocolName::V1 => MockConfig::v1(),
+    for m in MUTANTS {
+        let configs: Vec<MockConfig> = match m.protocol {
+            ProtocolName::V2 => m.mutant.flag_sets().map(MockConfig::v2).collect(),
+            ProtocolName::V1 => vec![MockConfig::v1()],
         };
-        config.mutant = Some(m);
-        let verdicts = run(config, m.protocol());
-        let caught = verdicts.iter().any(|v| {
-            matches!(v.status, Status::Fail | Status::Warn) && m.breaks().iter().any(|r| v.breaks(*r))
-        });
-        if !caught {
-            let seen: Vec<String> = verdicts
-                .iter()
-                .filter(|v| matches!(v.status, Status::Fail | Status::Warn))
-                .map(|v| format!("{} [{}]", v.name, vfio_mig_model::join_ids(&v.broken, ", ")))
-                .take(5)
-                .collect();
-            missed.push(format!(
-                "{} (breaks {:?}); failing checks seen: {seen:?}",
-                m.name(),
-                m.breaks()
-            ));
+        for mut config in configs {
+            let flags = config.flags;
+            config.mutant = Some(m.mutant);
+            let verdicts = run(config, m.protocol);
+            let caught = verdicts.iter().any(|v| {
+                m.breaks.iter().any(|r| {
+                    v.breaks(*r)
+                        && match r.level() {
+                            Level::Must => v.status == Status::Fail,
+                            Level::Should | Level::May => matches!(v.status, Status::Fail | Status::Warn),
+                        }
+                })
+            });
+            if !caught {
+                let seen: Vec<String> = verdicts
+                    .iter()
+                    .filter(|v| matches!(v.status, Status::Fail | Status::Warn))
+                    .map(|v| format!("{} [{}]", v.name, vfio_mig_model::join_ids(&v.broken, ", ")))
+                    .take(5)
+                    .collect();
+                missed.push(format!(
+                    "{} under {flags} (breaks {:?}); failing checks seen: {seen:?}",
+                    m.name, m.breaks
+                ));
+            }
         }
     }
     assert!(
@@ -87,4 +98,72 @@ fn every_mutant_is_caught_naming_the_requirement_it_breaks() {
         "mutants not caught by a check naming their requirement:\n{}",
         missed.join("\n")
     );
+}
+
+/// A run's plan names every part it runs: on a complete run of the correct
+/// mock every verdict belongs to exactly one part, every part gave a
+/// verdict, and the run is not stopped.
+#[test]
+fn the_plan_is_what_a_complete_run_runs() {
+    use vfio_mig_engine::suites::{belongs, run_all};
+    use vfio_mig_mock::MockFactory;
+    use vfio_mig_model::v1::Region;
+    use vfio_mig_model::v2::Fsm;
+    use vfio_mig_model::Profile;
+    let mut runs = Vec::new();
+    for flags in MigrationFlags::accepted() {
+        let factory = MockFactory {
+            config: MockConfig::v2(flags),
+        };
+        runs.push(run_all::<Fsm>(
+            &factory,
+            Profile::defaults(ProtocolName::V2),
+            &options(),
+            &mut |_| {},
+        ));
+    }
+    let factory = MockFactory {
+        config: MockConfig::v1(),
+    };
+    runs.push(run_all::<Region>(
+        &factory,
+        Profile::defaults(ProtocolName::V1),
+        &options(),
+        &mut |_| {},
+    ));
+    for run in runs {
+        assert_eq!(run.stopped, None);
+        let mut seen = std::collections::BTreeSet::new();
+        for p in &run.plan {
+            assert!(seen.insert(p), "{p} is planned twice");
+        }
+        for v in &run.verdicts {
+            let parts: Vec<_> = run.plan.iter().filter(|p| belongs(&v.name, p)).collect();
+            assert_eq!(parts.len(), 1, "{} belongs to {parts:?}", v.name);
+        }
+        for p in &run.plan {
+            assert!(
+                run.verdicts.iter().any(|v| belongs(&v.name, p)),
+                "{p} gave no verdict"
+            );
+        }
+    }
+}
+
+/// Every check has its own name: nothing a run writes per check can
+/// overwrite another's.
+#[test]
+fn every_check_has_a_unique_name() {
+    let mut config = MockConfig::v2(MigrationFlags::accepted()[3]);
+    config.mutant = Some(vfio_mig_mock::Mutant::DriftsByItself);
+    for verdicts in [
+        run(MockConfig::v2(MigrationFlags::accepted()[3]), ProtocolName::V2),
+        run(config, ProtocolName::V2),
+        run(MockConfig::v1(), ProtocolName::V1),
+    ] {
+        let mut names = std::collections::BTreeSet::new();
+        for v in &verdicts {
+            assert!(names.insert(v.name.clone()), "{} twice", v.name);
+        }
+    }
 }

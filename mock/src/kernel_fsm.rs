@@ -52,7 +52,7 @@ fn needs(s: MigState) -> u64 {
     }
 }
 
-fn offered(flags: MigrationFlags, s: MigState) -> bool {
+pub(crate) fn offered(flags: MigrationFlags, s: MigState) -> bool {
     flags.bits() & needs(s) == needs(s)
 }
 

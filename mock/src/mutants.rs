@@ -55,6 +55,18 @@ pub enum Mutant {
     SaveFdWritable,
     /// v2: a read returns more bytes than asked for.
     ReadsTooMuch,
+    /// v2: a rejected resume write still counts its bytes (mtty's bug).
+    RejectedWriteStillCounts,
+    /// v2: RESUMING -> STOP takes a stream whose checksum does not match.
+    ResumeAcceptsCorrupted,
+    /// v2: leaving RESUMING takes an incomplete stream into STOP, then fails
+    /// the rest of the path.
+    TakesResumeThenFails,
+    /// v2: the fd a SET returns answers EBADF.
+    ReturnsDeadFd,
+    /// v2: a SET of PRE_COPY from STOP_COPY never returns (the kernel's
+    /// next-state loop of 6.2 to 6.12.116).
+    HangsInSet,
     /// v1: STOP is encoded as 1 (the v10 patch's bug): stopped reads back 1.
     V1StopIsOne,
     /// v1: re-reading pending_bytes is not idempotent.
@@ -71,8 +83,10 @@ pub enum Mutant {
     V1PendingWritable,
 }
 
-/// STOP_COPY with PRE_COPY: the flags a pre-copy bug needs.
-const PRE_COPY: u64 = 0b101;
+/// Every accepted v2 flag set (STOP_COPY, +P2P, +PRE_COPY, +both).
+const ALL_FLAGS: &[u64] = &[0b001, 0b011, 0b101, 0b111];
+/// The flag sets with PRE_COPY: where a pre-copy bug can show.
+const PRE_COPY: &[u64] = &[0b101, 0b111];
 
 /// What one mutant is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,10 +99,14 @@ pub struct MutantInfo {
     pub protocol: ProtocolName,
     /// The requirements it breaks: a check that catches it names one.
     pub breaks: &'static [Req],
-    /// The v2 flag bits it needs to show (`None`: any flags).
-    pub flags: Option<u64>,
+    /// The v2 flag sets (bits) under which the bug shows (empty for v1):
+    /// the suites must catch it under each.
+    pub flag_sets: &'static [u64],
     /// What the bug is.
     pub description: &'static str,
+    /// Why the vfio-user transport cannot show the bug (`None`: it can,
+    /// and the suites must catch it through a socket too).
+    pub hidden_over_vfio_user: Option<&'static str>,
 }
 
 /// Every mutant, in the order of [`Mutant`]'s variants.
@@ -98,232 +116,306 @@ pub const MUTANTS: &[MutantInfo] = &[
         name: "accepts-blocked-arc",
         protocol: ProtocolName::V2,
         breaks: &[V2_ARC_007],
-        flags: Some(PRE_COPY),
+        flag_sets: PRE_COPY,
         description: "STOP_COPY -> PRE_COPY succeeds",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::RefusesMandatoryArc,
         name: "refuses-mandatory-arc",
         protocol: ProtocolName::V2,
         breaks: &[V2_ARC_001],
-        flags: None,
+        flag_sets: ALL_FLAGS,
         description: "STOP -> RESUMING is refused",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::WrongStateAfterFailure,
         name: "wrong-state-after-failure",
         protocol: ProtocolName::V2,
         breaks: &[V2_ERR_001],
-        flags: None,
+        flag_sets: ALL_FLAGS,
         description: "a failed SET ends in RESUMING, off its path",
+        hidden_over_vfio_user: Some("needs an injected SET failure"),
     },
     MutantInfo {
         mutant: Mutant::LeavesErrorWithoutReset,
         name: "leaves-error-without-reset",
         protocol: ProtocolName::V2,
         breaks: &[V2_ERR_003],
-        flags: None,
+        flag_sets: ALL_FLAGS,
         description: "a SET out of ERROR succeeds",
+        hidden_over_vfio_user: Some("needs an injected fall into ERROR"),
     },
     MutantInfo {
         mutant: Mutant::DeadFdReadable,
         name: "dead-fd-readable",
         protocol: ProtocolName::V2,
         breaks: &[V2_FD_004],
-        flags: None,
+        flag_sets: ALL_FLAGS,
         description: "the saving fd reads 0 after STOP_COPY was left",
+        hidden_over_vfio_user: Some("no data fds: a read outside a saving state is refused by the server"),
     },
     MutantInfo {
         mutant: Mutant::StreamTruncated,
         name: "stream-truncated",
         protocol: ProtocolName::V2,
         breaks: &[V2_STREAM_005],
-        flags: None,
+        flag_sets: ALL_FLAGS,
         description: "the stream ends before its trailer; no resume accepts it",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::StreamReordered,
         name: "stream-reordered",
         protocol: ProtocolName::V2,
         breaks: &[V2_STREAM_008],
-        flags: None,
+        flag_sets: ALL_FLAGS,
         description: "the register snapshot is sent reversed",
+        hidden_over_vfio_user: Some("needs the device's registers, which the adapter cannot read"),
     },
     MutantInfo {
         mutant: Mutant::ResumeAcceptsGarbage,
         name: "resume-accepts-garbage",
         protocol: ProtocolName::V2,
-        breaks: &[V2_STREAM_006],
-        flags: None,
+        breaks: &[V2_STREAM_009, V2_STREAM_010],
+        flag_sets: ALL_FLAGS,
         description: "RESUMING -> STOP accepts any bytes",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::ResumeAcceptsPartial,
         name: "resume-accepts-partial",
         protocol: ProtocolName::V2,
-        breaks: &[V2_STREAM_006],
-        flags: None,
+        breaks: &[V2_STREAM_009],
+        flag_sets: ALL_FLAGS,
         description: "RESUMING -> STOP accepts a stream without its end",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::ResumeAppliesPartial,
         name: "resume-applies-partial",
         protocol: ProtocolName::V2,
-        breaks: &[V2_STREAM_006],
-        flags: None,
+        breaks: &[V2_STREAM_012],
+        flag_sets: ALL_FLAGS,
         description: "a refused resume leaves part of the stream applied",
+        hidden_over_vfio_user: Some("needs the device's registers, which the adapter cannot read"),
     },
     MutantInfo {
         mutant: Mutant::PrecopyInfoOutsidePrecopy,
         name: "precopy-info-outside-precopy",
         protocol: ProtocolName::V2,
         breaks: &[V2_PRE_002],
-        flags: Some(PRE_COPY),
+        flag_sets: PRE_COPY,
         description: "PRECOPY_INFO answers in STOP_COPY",
+        hidden_over_vfio_user: Some("vfio-user has no PRECOPY_INFO"),
     },
     MutantInfo {
         mutant: Mutant::EnomsgInStopCopy,
         name: "enomsg-in-stop-copy",
         protocol: ProtocolName::V2,
         breaks: &[V2_PRE_004],
-        flags: None,
+        flag_sets: ALL_FLAGS,
         description: "STOP_COPY ends with ENOMSG instead of 0",
+        hidden_over_vfio_user: Some("on the wire both ends of data are an empty MIG_DATA_READ reply"),
     },
     MutantInfo {
         mutant: Mutant::ZeroReadInPrecopy,
         name: "zero-read-in-precopy",
         protocol: ProtocolName::V2,
         breaks: &[V2_PRE_004],
-        flags: Some(PRE_COPY),
+        flag_sets: PRE_COPY,
         description: "pre-copy reads 0 instead of ENOMSG",
+        hidden_over_vfio_user: Some("on the wire both ends of data are an empty MIG_DATA_READ reply"),
     },
     MutantInfo {
         mutant: Mutant::InitialBytesGrow,
         name: "initial-bytes-grow",
         protocol: ProtocolName::V2,
         breaks: &[V2_PRE_003],
-        flags: Some(PRE_COPY),
+        flag_sets: PRE_COPY,
         description: "initial_bytes grows between calls",
+        hidden_over_vfio_user: Some("vfio-user has no PRECOPY_INFO"),
     },
     MutantInfo {
         mutant: Mutant::NoFdOnPrecopy,
         name: "no-fd-on-precopy",
         protocol: ProtocolName::V2,
         breaks: &[V2_FD_001],
-        flags: Some(PRE_COPY),
+        flag_sets: PRE_COPY,
         description: "RUNNING -> PRE_COPY returns no data fd",
+        hidden_over_vfio_user: Some("no data fds: the adapter numbers sessions itself"),
     },
     MutantInfo {
         mutant: Mutant::NewFdInsideSavingGroup,
         name: "new-fd-inside-saving-group",
         protocol: ProtocolName::V2,
         breaks: &[V2_FD_002],
-        flags: Some(PRE_COPY),
+        flag_sets: PRE_COPY,
         description: "PRE_COPY -> STOP_COPY returns a new fd",
+        hidden_over_vfio_user: Some("no data fds: the adapter numbers sessions itself"),
     },
     MutantInfo {
         mutant: Mutant::SetErrorAccepted,
         name: "set-error-accepted",
         protocol: ProtocolName::V2,
         breaks: &[V2_ARC_008],
-        flags: None,
+        flag_sets: ALL_FLAGS,
         description: "SET ERROR succeeds",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::StateNumberEightAccepted,
         name: "state-eight-accepted",
         protocol: ProtocolName::V2,
         breaks: &[V2_ARC_010],
-        flags: None,
+        flag_sets: ALL_FLAGS,
         description: "SET of state 8 succeeds",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::DriftsByItself,
         name: "drifts-by-itself",
         protocol: ProtocolName::V2,
         breaks: &[V2_STATE_004],
-        flags: None,
+        flag_sets: ALL_FLAGS,
         description: "RUNNING drifts to STOP after a GET",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::ResetToStop,
         name: "reset-to-stop",
         protocol: ProtocolName::V2,
         breaks: &[V2_ERR_002],
-        flags: None,
+        flag_sets: ALL_FLAGS,
         description: "reset ends in STOP",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::SaveFdWritable,
         name: "save-fd-writable",
         protocol: ProtocolName::V2,
         breaks: &[V2_FD_005],
-        flags: None,
+        flag_sets: ALL_FLAGS,
         description: "the saving fd accepts writes",
+        hidden_over_vfio_user: Some("no data fds: a write outside RESUMING is refused by the server"),
     },
     MutantInfo {
         mutant: Mutant::ReadsTooMuch,
         name: "reads-too-much",
         protocol: ProtocolName::V2,
         breaks: &[V2_STREAM_003],
-        flags: None,
+        flag_sets: ALL_FLAGS,
         description: "a read returns one byte more than asked",
+        hidden_over_vfio_user: None,
+    },
+    MutantInfo {
+        mutant: Mutant::RejectedWriteStillCounts,
+        name: "rejected-write-still-counts",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STREAM_006],
+        flag_sets: ALL_FLAGS,
+        description: "a rejected resume write still counts its bytes",
+        hidden_over_vfio_user: Some("needs an injected write failure"),
+    },
+    MutantInfo {
+        mutant: Mutant::ResumeAcceptsCorrupted,
+        name: "resume-accepts-corrupted",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STREAM_010, V2_STREAM_011],
+        flag_sets: ALL_FLAGS,
+        description: "RESUMING -> STOP takes a stream whose checksum does not match",
+        hidden_over_vfio_user: None,
+    },
+    MutantInfo {
+        mutant: Mutant::TakesResumeThenFails,
+        name: "takes-resume-then-fails",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STREAM_009],
+        flag_sets: ALL_FLAGS,
+        description: "an incomplete stream is taken into STOP, then the rest of the path fails",
+        hidden_over_vfio_user: None,
+    },
+    MutantInfo {
+        mutant: Mutant::ReturnsDeadFd,
+        name: "returns-dead-fd",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_FD_001],
+        flag_sets: ALL_FLAGS,
+        description: "the fd a SET returns answers EBADF",
+        hidden_over_vfio_user: None,
+    },
+    MutantInfo {
+        mutant: Mutant::HangsInSet,
+        name: "hangs-in-set",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_TIME_001],
+        flag_sets: PRE_COPY,
+        description: "STOP_COPY -> PRE_COPY does not return (the kernel loop of 6.2 to 6.12.116)",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::V1StopIsOne,
         name: "v1-stop-is-one",
         protocol: ProtocolName::V1,
         breaks: &[V1_STATE_001],
-        flags: None,
+        flag_sets: &[],
         description: "a stopped device reads back 001b",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::V1PendingNotIdempotent,
         name: "v1-pending-not-idempotent",
         protocol: ProtocolName::V1,
         breaks: &[V1_SAVE_002],
-        flags: None,
+        flag_sets: &[],
         description: "each pending_bytes read returns one less",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::V1DataSizeBeforeOffset,
         name: "v1-data-size-before-offset",
         protocol: ProtocolName::V1,
         breaks: &[V1_SAVE_009],
-        flags: None,
+        flag_sets: &[],
         description: "data_size is answered before data_offset",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::V1FailedWriteThirdState,
         name: "v1-failed-write-third-state",
         protocol: ProtocolName::V1,
         breaks: &[V1_FAIL_001],
-        flags: None,
+        flag_sets: &[],
         description: "after a failed write the device reads STOP",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::V1ErrorLeftByWrite,
         name: "v1-error-left-by-write",
         protocol: ProtocolName::V1,
         breaks: &[V1_FAIL_002],
-        flags: None,
+        flag_sets: &[],
         description: "a write leaves the error state",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::V1InvalidValueAccepted,
         name: "v1-invalid-value-accepted",
         protocol: ProtocolName::V1,
         breaks: &[V1_ARC_008],
-        flags: None,
+        flag_sets: &[],
         description: "101b is accepted",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::V1PendingWritable,
         name: "v1-pending-writable",
         protocol: ProtocolName::V1,
         breaks: &[V1_LAYOUT_002],
-        flags: None,
+        flag_sets: &[],
         description: "pending_bytes accepts writes",
+        hidden_over_vfio_user: None,
     },
 ];
 
@@ -364,9 +456,12 @@ impl Mutant {
         self.info().protocol
     }
 
-    /// The v2 flags that expose it (`None`: any).
-    pub fn flags(self) -> Option<MigrationFlags> {
-        self.info().flags.and_then(|b| MigrationFlags::new(b).ok())
+    /// The v2 flag sets under which it shows.
+    pub fn flag_sets(self) -> impl Iterator<Item = MigrationFlags> {
+        self.info()
+            .flag_sets
+            .iter()
+            .filter_map(|b| MigrationFlags::new(*b).ok())
     }
 }
 
@@ -386,9 +481,15 @@ mod tests {
         for m in MUTANTS {
             assert!(!m.breaks.is_empty(), "{}", m.name);
             assert!(m.breaks.iter().all(|r| r.protocol() == m.protocol), "{}", m.name);
-            if let Some(bits) = m.flags {
-                assert!(MigrationFlags::new(bits).is_ok(), "{}", m.name);
+            for bits in m.flag_sets {
+                assert!(MigrationFlags::new(*bits).is_ok(), "{}", m.name);
             }
+            assert_eq!(
+                m.flag_sets.is_empty(),
+                m.protocol == ProtocolName::V1,
+                "{}",
+                m.name
+            );
         }
     }
 }

@@ -2,7 +2,7 @@
 //! driver, unless a mutant is configured.
 
 use super::faults::Faults;
-use super::kernel_fsm::next_state;
+use super::kernel_fsm::{next_state, offered};
 use super::stream;
 use super::{MockConfig, Mutant, Registers};
 use vfio_mig_device::v2::Call;
@@ -213,6 +213,11 @@ impl MockV2 {
                 self.dev.regs.copy_from_slice(&self.resume[snap]);
                 true
             }
+            // The checksum is skipped: the structure and length decide.
+            (Err(stream::Invalid::BadTrailer), Some(snap)) if self.mutant(Mutant::ResumeAcceptsCorrupted) => {
+                self.dev.regs.copy_from_slice(&self.resume[snap]);
+                true
+            }
             (_, Some(snap)) if self.mutant(Mutant::ResumeAppliesPartial) => {
                 self.dev.regs.copy_from_slice(&self.resume[snap]);
                 false
@@ -244,16 +249,20 @@ impl MockV2 {
             }
             return err(Errno::EINVAL);
         }
+        if self.mutant(Mutant::HangsInSet) && from == MigState::StopCopy && to.is_precopy() {
+            // Spins far past any deadline a run gives a call.
+            std::thread::sleep(std::time::Duration::from_secs(120));
+        }
         if self.mutant(Mutant::AcceptsBlockedArc)
             && from == MigState::StopCopy
             && to.is_precopy()
-            && self.cfg.flags.supports(to)
+            && offered(self.cfg.flags, to)
         {
             self.state = to;
             return Outcome::SetOk { fd: false };
         }
         if from == to {
-            return if self.cfg.flags.supports(to) {
+            return if offered(self.cfg.flags, to) {
                 Outcome::SetOk { fd: false }
             } else {
                 err(Errno::EINVAL)
@@ -283,6 +292,17 @@ impl MockV2 {
             }
             if a == MigState::Resuming {
                 if !self.load() {
+                    if self.mutant(Mutant::TakesResumeThenFails) {
+                        // The stream is taken as it is; whatever comes after
+                        // STOP on the path fails.
+                        self.end_session();
+                        self.state = MigState::Stop;
+                        return if to == MigState::Stop {
+                            Outcome::SetOk { fd: false }
+                        } else {
+                            err(Errno::EIO)
+                        };
+                    }
                     if self.cfg.resume_error_into_error {
                         self.fall_into_error();
                     }
@@ -330,6 +350,9 @@ impl MockV2 {
     }
 
     fn read(&mut self, fd: u16, len: u32, io: &mut Io) -> Outcome {
+        if self.mutant(Mutant::ReturnsDeadFd) {
+            return err(Errno::EBADF);
+        }
         match self.fd(fd, Errno::ENODEV) {
             Err(Errno::ENODEV) if self.mutant(Mutant::DeadFdReadable) => return Outcome::Bytes(0),
             Err(e) => return err(e),
@@ -371,6 +394,13 @@ impl MockV2 {
             Ok(Dir::Save) => err(Errno::EBADF),
             Ok(Dir::Resume) => {
                 if self.faults.write_fails() {
+                    if self.mutant(Mutant::RejectedWriteStillCounts) {
+                        // The write fails, but its bytes count (mtty's
+                        // EFAULT on a bad header, with the length kept).
+                        let n = (len as usize).min(io.write.len());
+                        self.resume.extend_from_slice(&io.write[..n]);
+                        self.resume_sum.catch_up(&self.resume, stream::TRAILER_LEN);
+                    }
                     return err(Errno::EIO);
                 }
                 let n = (len as usize).min(io.write.len());

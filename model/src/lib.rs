@@ -42,12 +42,16 @@ pub enum Kind {
     /// is a warning only when none of them is a MUST; an outcome that
     /// misses a MUST is a violation whatever the allowance says.
     Warn,
+    /// Not allowed: an outcome the uAPI forbids, listed so that the
+    /// violation names the rule it breaks (a fresh data fd that the kernel
+    /// calls bad breaks the SET that returned it, not the read).
+    Breaks,
     /// Allowed only when the device suffered an internal failure (or one was
     /// injected): without a fault it breaks the rules named in the allowance.
     Fault,
 }
 
-/// One allowed outcome pattern, with the rules that govern it.
+/// One outcome pattern, with the rules that govern it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Allowance<E> {
     /// What the outcome must look like.
@@ -58,6 +62,33 @@ pub struct Allowance<E> {
     /// SHOULD it misses, for `Fault` the rules it breaks when no fault was
     /// injected.
     pub reqs: &'static [Req],
+}
+
+impl<E> Allowance<E> {
+    /// Whether an outcome fitting this pattern is allowed at all (without a
+    /// fault for [`Kind::Fault`]): not a [`Kind::Breaks`] pattern, and not a
+    /// warning that misses a MUST.
+    pub fn permitted(&self) -> bool {
+        match self.kind {
+            Kind::Normal | Kind::Fault => true,
+            Kind::Breaks => false,
+            Kind::Warn => !self.reqs.iter().any(|r| r.level() == Level::Must),
+        }
+    }
+
+    /// The rules an outcome fitting a pattern that is not
+    /// [`permitted`](Self::permitted) breaks.
+    fn forbidden_by(&self) -> Vec<Req> {
+        match self.kind {
+            Kind::Warn => self
+                .reqs
+                .iter()
+                .copied()
+                .filter(|r| r.level() == Level::Must)
+                .collect(),
+            _ => self.reqs.to_vec(),
+        }
+    }
 }
 
 /// An outcome pattern: matches observed outcomes.
@@ -90,6 +121,10 @@ pub struct Allowed<E> {
     /// observed outcome fits none of the patterns. May hold a rule twice;
     /// readers deduplicate.
     pub governing: SmallVec<[Req; 20]>,
+    /// The rules to blame, and only these, when the outcome fits none of
+    /// the patterns: a GET that contradicts the model breaks the rule that
+    /// set the state it should have reported, not the GET's own rules.
+    pub blame: SmallVec<[Req; 4]>,
 }
 
 impl<E: PartialEq> Allowed<E> {
@@ -98,6 +133,7 @@ impl<E: PartialEq> Allowed<E> {
         Allowed {
             items: SmallVec::new(),
             governing: SmallVec::from_slice(reqs),
+            blame: SmallVec::new(),
         }
     }
 
@@ -126,6 +162,10 @@ impl<E: PartialEq> Allowed<E> {
         }
         let named = |r: &Req| self.items.iter().any(|a| a.reqs.contains(r));
         let mut out = Vec::new();
+        if !self.blame.is_empty() {
+            add(&mut out, self.blame.iter().copied());
+            return out;
+        }
         let normal = self.items.iter().filter(|a| a.kind == Kind::Normal);
         add(&mut out, normal.flat_map(|a| a.reqs.iter().copied()));
         add(&mut out, self.governing.iter().filter(|r| !named(r)).copied());
@@ -147,18 +187,24 @@ impl<E: PartialEq> Allowed<E> {
             self.push(a.expect.clone(), a.kind, a.reqs);
         }
         self.governing.extend_from_slice(&other.governing);
+        for r in &other.blame {
+            if !self.blame.contains(r) {
+                self.blame.push(*r);
+            }
+        }
     }
 
     /// Empties the set, keeping its storage.
     pub fn clear(&mut self) {
         self.items.clear();
         self.governing.clear();
+        self.blame.clear();
     }
 }
 
 impl<E: fmt::Display> fmt::Display for Allowed<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, a) in self.items.iter().enumerate() {
+        for (i, a) in self.items.iter().filter(|a| a.permitted()).enumerate() {
             if i > 0 {
                 f.write_str(" | ")?;
             }
@@ -166,6 +212,7 @@ impl<E: fmt::Display> fmt::Display for Allowed<E> {
                 Kind::Normal => write!(f, "{}", a.expect)?,
                 Kind::Warn => write!(f, "{} (warn)", a.expect)?,
                 Kind::Fault => write!(f, "{} (on fault)", a.expect)?,
+                Kind::Breaks => {}
             }
         }
         Ok(())
@@ -302,9 +349,10 @@ pub trait Protocol {
         allowed.clear();
         next.clear();
         let mut best: Option<(Kind, &'static [Req])> = None;
-        // A pattern that misses a MUST is no allowance: remembered only to
-        // name that MUST if nothing else matches.
-        let mut missed_must: Option<&'static [Req]> = None;
+        // A pattern that is not permitted (a forbidden outcome, a warning
+        // that misses a MUST) is not followed: remembered to name its rule
+        // when no permitted pattern matches.
+        let mut forbidden: Option<Vec<Req>> = None;
         let mut one = Allowed::governed_by(&[]);
         for (i, s) in belief.iter().enumerate() {
             let into = if i == 0 {
@@ -317,8 +365,8 @@ pub trait Protocol {
             // Every matching pattern is followed (the device may be in any
             // state they lead to); the judgement is the most favourable one.
             for a in into.items.iter().filter(|a| a.expect.matches(observed)) {
-                if a.kind == Kind::Warn && a.reqs.iter().any(|r| r.level() == Level::Must) {
-                    missed_must.get_or_insert(a.reqs);
+                if !a.permitted() {
+                    forbidden.get_or_insert_with(|| a.forbidden_by());
                     continue;
                 }
                 self.successors(s, op, a, observed, next);
@@ -330,23 +378,21 @@ pub trait Protocol {
                 allowed.merge(&one);
             }
         }
-        match best {
-            Some((Kind::Normal, _)) => Ok(Judgement::Pass),
-            Some((Kind::Warn, reqs)) => Ok(Judgement::Warn(reqs.to_vec())),
-            Some((Kind::Fault, reqs)) => Ok(Judgement::Fault(reqs.to_vec())),
-            None => Err(Violation {
-                reqs: match missed_must {
-                    Some(reqs) => reqs
-                        .iter()
-                        .copied()
-                        .filter(|r| r.level() == Level::Must)
-                        .collect(),
-                    None => allowed.broken_by_mismatch(),
-                },
-                op: op.to_string(),
-                allowed: allowed.to_string(),
-                observed: observed.to_string(),
-            }),
+        let violation = |reqs: Vec<Req>| Violation {
+            reqs,
+            op: op.to_string(),
+            allowed: allowed.to_string(),
+            observed: observed.to_string(),
+        };
+        match (best, forbidden) {
+            (Some((Kind::Normal, _)), _) => Ok(Judgement::Pass),
+            (Some((Kind::Warn, reqs)), _) => Ok(Judgement::Warn(reqs.to_vec())),
+            // A forbidden outcome the model names is blamed on its rule,
+            // before an allowance that needs a fault.
+            (_, Some(reqs)) => Err(violation(reqs)),
+            (Some((Kind::Fault, reqs)), None) => Ok(Judgement::Fault(reqs.to_vec())),
+            (Some((Kind::Breaks, reqs)), None) => Err(violation(reqs.to_vec())),
+            (None, None) => Err(violation(allowed.broken_by_mismatch())),
         }
     }
 }

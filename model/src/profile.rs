@@ -28,6 +28,8 @@ pub type FailedSet = ids::Dec011;
 pub type OutOfOrder = ids::Dec012;
 /// DEC-013: what a v2 pre-copy read returns at a temporary end of data.
 pub type PrecopyEnd = ids::Dec013;
+/// DEC-018: whether a corrupted stream of the saved length must be refused.
+pub type CorruptStream = ids::Dec018;
 
 /// Why a decision choice was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -188,6 +190,11 @@ impl Profile {
     /// DEC-013.
     pub fn precopy_end(&self) -> PrecopyEnd {
         self.decisions.dec013
+    }
+
+    /// DEC-018.
+    pub fn corrupt_stream(&self) -> CorruptStream {
+        self.decisions.dec018
     }
 
     /// Whether an errno from a data transfer means "try again" under DEC-004.

@@ -51,7 +51,7 @@ fn fresh_device_is_running_and_get_reports_it() {
     let m = all();
     let b = run(&m, &[(Op::Get, Outcome::State(2)), (Op::Get, Outcome::State(2))]);
     assert_eq!(b.known().unwrap().state, Running);
-    assert!(violation(&m, &[(Op::Get, Outcome::State(1))]).contains(&V2_STATE_003));
+    assert_eq!(violation(&m, &[(Op::Get, Outcome::State(1))]), [V2_STATE_002]);
     // The same feature answers SET: the state GET then reports follows it.
     let b = run(&m, &[(Op::Set(Stop), ok(false)), (Op::Get, Outcome::State(1))]);
     assert_eq!(b.known().unwrap().state, Stop);
@@ -73,12 +73,11 @@ fn set_returns_fd_exactly_when_a_session_opens(
     assert_eq!(from, Running);
     let b = run(&m, &[(Op::Set(to), ok(fd))]);
     assert_eq!(b.known().unwrap().state, to);
+    // A fd where none is due breaks V2-FD-003; none where one is due,
+    // V2-FD-001.
     let reqs = violation(&m, &[(Op::Set(to), ok(!fd))]);
-    assert!(
-        reqs.iter()
-            .any(|r| r.id().starts_with("V2-ARC") || r.id().starts_with("V2-PATH")),
-        "{reqs:?}"
-    );
+    let rule = if fd { V2_FD_001 } else { V2_FD_003 };
+    assert!(reqs.contains(&rule), "{reqs:?}");
 }
 
 #[test]
@@ -92,7 +91,12 @@ fn moving_inside_the_saving_group_keeps_the_fd() {
     ];
     let b = run(&m, &steps);
     assert_eq!(b.known().unwrap().state, StopCopy);
-    violation(&m, &[(Op::Set(PreCopy), ok(true)), (Op::Set(StopCopy), ok(true))]);
+    let reqs = violation(&m, &[(Op::Set(PreCopy), ok(true)), (Op::Set(StopCopy), ok(true))]);
+    assert!(reqs.contains(&V2_FD_002), "{reqs:?}");
+    // The pre-copy bytes and the stop-copy bytes are one stream on one fd.
+    let mut cont = steps.to_vec();
+    cont.push((Op::Read { fd: FD0, len: 8 }, Outcome::Bytes(0)));
+    run(&m, &cont);
 }
 
 #[test]
@@ -140,7 +144,8 @@ fn set_to_the_current_state_is_a_no_op() {
     covers!("V2-ARC-009");
     let m = all();
     run(&m, &[(Op::Set(Running), ok(false))]);
-    violation(&m, &[(Op::Set(Running), ok(true))]);
+    let reqs = violation(&m, &[(Op::Set(Running), ok(true))]);
+    assert!(reqs.contains(&V2_ARC_009), "{reqs:?}");
 }
 
 #[test]
@@ -173,7 +178,9 @@ fn failed_set_may_stop_on_the_path_or_in_error() {
             (Op::Get, Outcome::State(4)),
         ],
     );
-    assert!(reqs.contains(&V2_STATE_003));
+    // The state the failed SET left is off its path: the failure broke
+    // V2-ERR-001, and the GET that shows it is not to blame.
+    assert_eq!(reqs, [V2_ERR_001]);
 }
 
 #[test]
@@ -220,13 +227,14 @@ fn stop_copy_stream_ends_with_zero_and_stays_ended() {
     };
     assert_eq!(j, Judgement::Warn(vec![V2_STREAM_002]));
     // More bytes than asked is never allowed.
-    violation(
+    let reqs = violation(
         &m,
         &[
             (Op::Set(StopCopy), ok(true)),
             (Op::Read { fd: FD0, len: 4 }, Outcome::Bytes(5)),
         ],
     );
+    assert!(reqs.contains(&V2_STREAM_003), "{reqs:?}");
 }
 
 #[test]
@@ -345,7 +353,7 @@ fn stream(offset: u64, total: Option<u64>) -> DataTag {
 
 #[test]
 fn resume_accepts_exactly_one_complete_stream() {
-    covers!("V2-STREAM-004", "V2-STREAM-005", "V2-STREAM-006");
+    covers!("V2-STREAM-004", "V2-STREAM-005", "V2-STREAM-009", "V2-STREAM-012");
     let m = all();
     let res = (Op::Set(Resuming), ok(true));
     let w = |len, data| (Op::Write { fd: FD0, len, data }, Outcome::Bytes(len));
@@ -363,14 +371,14 @@ fn resume_accepts_exactly_one_complete_stream() {
     // Missing the last 3 bytes: the SET must fail.
     let mut s = good[..3].to_vec();
     s.push((Op::Set(Stop), ok(false)));
-    assert!(violation(&m, &s).contains(&V2_STREAM_006));
+    assert_eq!(violation(&m, &s), [V2_STREAM_009]);
     // A failure leaves RESUMING or ERROR.
     let mut s = good[..3].to_vec();
     s.push((Op::Set(Stop), Outcome::Err(Errno::EINVAL)));
     let b = run(&m, &s);
     let states: Vec<_> = b.iter().map(|x| x.state).collect();
     assert!(states.contains(&Resuming) && states.contains(&Error) && states.len() == 2);
-    // Garbage, reordered bytes, or an empty resume: refused.
+    // Bytes of another length, reordered bytes, or an empty resume: refused.
     for bad in [
         vec![res, w(100, DataTag::Garbage)],
         vec![res, w(50, stream(50, Some(100))), w(50, stream(0, Some(100)))],
@@ -379,7 +387,7 @@ fn resume_accepts_exactly_one_complete_stream() {
     ] {
         let mut s = bad.clone();
         s.push((Op::Set(Stop), ok(false)));
-        assert!(violation(&m, &s).contains(&V2_STREAM_006), "{bad:?}");
+        assert_eq!(violation(&m, &s), [V2_STREAM_009], "{bad:?}");
     }
     // An empty complete stream is announced by a zero-length write.
     run(
@@ -396,6 +404,126 @@ fn resume_accepts_exactly_one_complete_stream() {
             ),
             (Op::Set(Stop), ok(false)),
         ],
+    );
+}
+
+/// A device that claims to refuse a resume but took it: the GET that shows
+/// the later state blames the refusal's rule and the rule about the state
+/// after a refused resume, not the GET.
+#[test]
+fn a_resume_taken_while_refused_is_blamed_on_the_refusal() {
+    covers!("V2-STREAM-009", "V2-STREAM-012");
+    let m = all();
+    let res = (Op::Set(Resuming), ok(true));
+    let half = (
+        Op::Write {
+            fd: FD0,
+            len: 50,
+            data: stream(0, Some(100)),
+        },
+        Outcome::Bytes(50),
+    );
+    // RESUMING -> STOP -> RUNNING: the device took the half stream, then
+    // failed STOP -> RUNNING and says so.
+    let steps = [
+        res,
+        half,
+        (Op::Set(Running), Outcome::Err(Errno::EIO)),
+        (Op::Get, Outcome::State(Stop.number())),
+    ];
+    assert_eq!(violation(&m, &steps), [V2_STREAM_009, V2_STREAM_012]);
+}
+
+/// What leaving RESUMING is judged by depends on what the device received:
+/// a rejected write (V2-STREAM-006), a whole stream with altered bytes
+/// (DEC-018: V2-STREAM-010 by default, V2-STREAM-011 under must-detect).
+#[test]
+fn rejected_writes_and_corrupted_streams_are_judged_apart() {
+    covers!("V2-STREAM-006", "V2-STREAM-010", "V2-STREAM-011");
+    let res = (Op::Set(Resuming), ok(true));
+    let w = |len, data, out| (Op::Write { fd: FD0, len, data }, out);
+    // The first write rejected, the rest taken: the resume must fail.
+    let rejected = [
+        res,
+        w(10, stream(0, Some(20)), Outcome::Err(Errno::EFAULT)),
+        w(20, stream(0, Some(20)), Outcome::Bytes(20)),
+        (Op::Set(Stop), ok(false)),
+    ];
+    assert_eq!(violation(&all(), &rejected), [V2_STREAM_006]);
+    // A whole stream with a corrupted tail, every write taken.
+    let corrupted = [
+        res,
+        w(10, stream(0, Some(20)), Outcome::Bytes(10)),
+        w(
+            10,
+            DataTag::Corrupt {
+                offset: 10,
+                total: Some(20),
+            },
+            Outcome::Bytes(10),
+        ),
+    ];
+    let accept = (Op::Set(Stop), ok(false));
+    let refuse = (Op::Set(Stop), Outcome::Err(Errno::EINVAL));
+    let m = all();
+    let b = run(&m, &corrupted);
+    let (_, j) = m.advance(&b, &accept.0, &accept.1).unwrap();
+    assert_eq!(j, Judgement::Warn(vec![V2_STREAM_010]));
+    m.advance(&b, &refuse.0, &refuse.1).unwrap();
+    let mut strict = Profile::defaults(ProtocolName::V2);
+    strict.decide("DEC-018", "must-detect").unwrap();
+    let m = Fsm::new(MigrationFlags::new(0b111).unwrap(), strict, true);
+    let b = run(&m, &corrupted);
+    let v = m.advance(&b, &accept.0, &accept.1).unwrap_err();
+    assert_eq!(v.reqs, [V2_STREAM_011]);
+    m.advance(&b, &refuse.0, &refuse.1).unwrap();
+}
+
+/// A data fd the file layer calls bad before any call on it worked: the
+/// SET that returned it broke V2-FD-001; once it worked, EBADF is a fault of
+/// the transfer instead.
+#[test]
+fn a_fresh_fd_that_does_not_work_is_blamed_on_its_set() {
+    covers!("V2-FD-001");
+    let m = all();
+    let sc = (Op::Set(StopCopy), ok(true));
+    let read = |out| (Op::Read { fd: FD0, len: 8 }, out);
+    assert_eq!(
+        violation(&m, &[sc, read(Outcome::Err(Errno::EBADF))]),
+        [V2_FD_001]
+    );
+    let steps = [sc, read(Outcome::Bytes(8))];
+    let (_, j) = m
+        .advance(
+            &run(&m, &steps),
+            &read(Outcome::Err(Errno::EBADF)).0,
+            &Outcome::Err(Errno::EBADF),
+        )
+        .unwrap();
+    assert_eq!(j, Judgement::Fault(vec![V2_STREAM_001]));
+}
+
+/// A GET that contradicts the model names the rule that set the state it
+/// should have reported: drifting after a GET breaks V2-STATE-004, a reset
+/// that does not reach RUNNING V2-ERR-002, the state right after open
+/// V2-STATE-002.
+#[test]
+fn a_wrong_state_is_blamed_on_what_set_it() {
+    covers!("V2-STATE-002", "V2-STATE-004", "V2-ERR-002");
+    let m = all();
+    let get = |n: MigState| (Op::Get, Outcome::State(n.number()));
+    assert_eq!(violation(&m, &[get(Stop)]), [V2_STATE_002]);
+    assert_eq!(violation(&m, &[get(Running), get(Stop)]), [V2_STATE_004]);
+    assert_eq!(
+        violation(
+            &m,
+            &[(Op::Set(Stop), ok(false)), (Op::Reset, Outcome::Done), get(Stop)]
+        ),
+        [V2_ERR_002]
+    );
+    assert_eq!(
+        violation(&m, &[(Op::Set(Stop), ok(false)), get(Running)]),
+        [V2_ARC_006]
     );
 }
 

@@ -8,7 +8,8 @@ use quick_junit::{NonSuccessKind, Property, Report as JReport, TestCase, TestCas
 /// requirement's text as message and the failing checks (what was allowed,
 /// what was observed, the trace) as description; a missed SHOULD passes with
 /// that evidence in system-out; SKIP, NOT COVERED and known deviations are
-/// skipped with the reason. The layout validates against
+/// skipped with the reason. A run that stopped before its plan was done
+/// adds a test case `run` with an error. The layout validates against
 /// `reports/junit.xsd`.
 pub fn junit_xml(report: &Report) -> String {
     let t = &report.target;
@@ -36,7 +37,7 @@ pub fn junit_xml(report: &Report) -> String {
                 s
             }
             // A known deviation, or nothing to run: skipped, with the reason.
-            (ReqStatus::Fail, Some(_)) | (ReqStatus::Skip | ReqStatus::NotCovered, _) => {
+            (ReqStatus::Fail, Some(_)) | (ReqStatus::Skip | ReqStatus::NotCovered | ReqStatus::NotRun, _) => {
                 TestCaseStatus::skipped()
             }
         };
@@ -63,6 +64,17 @@ pub fn junit_xml(report: &Report) -> String {
             // A missed SHOULD passes, with the evidence on the side.
             case.set_system_out(format!("{text}\n{}", failing.concat()));
         }
+        suite.add_test_case(case);
+    }
+    if let Some(stop) = &report.stopped {
+        // The run itself did not complete: an error, not a requirement's
+        // failure.
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_type("STOPPED");
+        status.set_message(stop.headline());
+        status.set_description(format!("the check that stopped the run: {}", stop.check));
+        let mut case = TestCase::new("run", status);
+        case.set_classname(format!("vfio-mig.{}.run", t.protocol));
         suite.add_test_case(case);
     }
     let mut out = JReport::new("vfio-mig-conformance");

@@ -20,11 +20,11 @@ use vfio_mig_engine::regression;
 use vfio_mig_engine::trace::Trace;
 use vfio_mig_engine::verdict::{SuiteId, Verdict};
 use vfio_mig_model::v2::MigrationFlags;
-use vfio_mig_model::Req;
+use vfio_mig_model::{Profile, Req};
 use vfio_mig_spec::{Catalogue, Checker, FlagName, Level, ProtocolName, Requirement};
 
 /// Version of the JSON layout (see `reports/SCHEMA.md`).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The result of one requirement for one device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -44,6 +44,9 @@ pub enum ReqStatus {
     /// No check exercised it.
     #[serde(rename = "NOT COVERED")]
     NotCovered,
+    /// The run stopped before any check of it ran.
+    #[serde(rename = "NOT RUN")]
+    NotRun,
 }
 
 impl ReqStatus {
@@ -55,6 +58,7 @@ impl ReqStatus {
             ReqStatus::Fail => "FAIL",
             ReqStatus::Skip => "SKIP",
             ReqStatus::NotCovered => "NOT COVERED",
+            ReqStatus::NotRun => "NOT RUN",
         }
     }
 }
@@ -201,6 +205,9 @@ pub struct Counts {
     pub skip: usize,
     /// NOT COVERED.
     pub not_covered: usize,
+    /// NOT RUN.
+    #[serde(default)]
+    pub not_run: usize,
     /// Checks run.
     pub checks: usize,
 }
@@ -285,6 +292,49 @@ pub struct Report {
     /// Behaviours the run exercised at least once, or not (v2).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sometimes: Vec<SometimesResult>,
+    /// Whether the run completed its plan.
+    pub complete: bool,
+    /// Why it did not, when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<StopInfo>,
+}
+
+/// Where and why a run stopped before its plan was done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StopInfo {
+    /// Checks of the plan done, the one that stopped the run included
+    /// (0 when the device could not even be opened).
+    pub after: usize,
+    /// Checks in the plan.
+    pub of: usize,
+    /// The check that stopped it.
+    pub check: String,
+    /// Why.
+    pub cause: String,
+}
+
+impl From<&vfio_mig_engine::suites::Stopped> for StopInfo {
+    fn from(s: &vfio_mig_engine::suites::Stopped) -> Self {
+        StopInfo {
+            after: s.after,
+            of: s.of,
+            check: s.check.clone(),
+            cause: s.cause.clone(),
+        }
+    }
+}
+
+impl StopInfo {
+    /// The line every output of a stopped run starts with.
+    pub fn headline(&self) -> String {
+        if self.of == 0 {
+            return format!("Run stopped before its first check: {}", self.cause);
+        }
+        format!(
+            "Run stopped after check {} of {}: {}",
+            self.after, self.of, self.cause
+        )
+    }
 }
 
 /// One "sometimes" property of the run.
@@ -305,8 +355,29 @@ fn flag_present(flags: Option<MigrationFlags>, f: FlagName) -> bool {
     }
 }
 
-fn result_of(r: &Requirement, flags: Option<MigrationFlags>, verdicts: &[Verdict]) -> ReqResult {
+fn result_of(
+    r: &Requirement,
+    flags: Option<MigrationFlags>,
+    profile: &Profile,
+    verdicts: &[Verdict],
+) -> ReqResult {
     let id = r.id.as_str();
+    // A rule that applies under another option of its decision.
+    let chosen = r.decision.as_ref().and_then(|d| {
+        profile
+            .decisions()
+            .choices()
+            .into_iter()
+            .find(|c| c.id() == d.as_str())
+    });
+    let other_option = match (&r.when, chosen) {
+        (Some(w), Some(c)) if c.key() != w => Some(format!(
+            "not applicable: {} is {} (the rule holds under {w})",
+            c.id(),
+            c.key()
+        )),
+        _ => None,
+    };
     let names = |v: &&Verdict| v.reqs.iter().any(|x| x.id() == id);
     let checks: Vec<String> = verdicts
         .iter()
@@ -328,7 +399,9 @@ fn result_of(r: &Requirement, flags: Option<MigrationFlags>, verdicts: &[Verdict
             FlagName::PreCopy => "PRE_COPY",
         })
         .collect();
-    let (status, reason) = if !missing.is_empty() {
+    let (status, reason) = if let Some(why) = other_option {
+        (ReqStatus::Skip, Some(why))
+    } else if !missing.is_empty() {
         (
             ReqStatus::Skip,
             Some(format!(
@@ -347,6 +420,12 @@ fn result_of(r: &Requirement, flags: Option<MigrationFlags>, verdicts: &[Verdict
         (ReqStatus::Pass, None)
     } else if let Some(skip) = verdicts.iter().filter(|v| v.status == Status::Skip).find(names) {
         (ReqStatus::Skip, Some(skip.detail.clone()))
+    } else if let Some((_, why)) = verdicts
+        .iter()
+        .flat_map(|v| v.uncovered.iter())
+        .find(|(x, _)| x.id() == id)
+    {
+        (ReqStatus::NotCovered, Some(why.clone()))
     } else {
         (
             ReqStatus::NotCovered,
@@ -489,11 +568,12 @@ impl Report {
     /// Builds the report of one device run.
     pub fn build(
         catalogue: &Catalogue,
-        protocol: ProtocolName,
+        profile: &Profile,
         device: &str,
         flags: Option<MigrationFlags>,
         verdicts: &[Verdict],
     ) -> Self {
+        let protocol = profile.protocol();
         let file = match protocol {
             ProtocolName::V1 => &catalogue.v1,
             ProtocolName::V2 => &catalogue.v2,
@@ -505,7 +585,7 @@ impl Report {
                 model_only.push(r.id.to_string());
                 continue;
             }
-            requirements.push(result_of(r, flags, verdicts));
+            requirements.push(result_of(r, flags, profile, verdicts));
         }
         // Failures first, then warnings, then the rest in catalogue order.
         requirements.sort_by_key(|r| match r.status {
@@ -513,20 +593,7 @@ impl Report {
             ReqStatus::Warn => 1,
             _ => 2,
         });
-        let mut summary = Counts {
-            checks: verdicts.len(),
-            ..Counts::default()
-        };
-        for r in &requirements {
-            match r.status {
-                ReqStatus::Pass => summary.pass += 1,
-                ReqStatus::Warn => summary.warn += 1,
-                ReqStatus::Fail => summary.fail += 1,
-                ReqStatus::Skip => summary.skip += 1,
-                ReqStatus::NotCovered => summary.not_covered += 1,
-            }
-        }
-        Report {
+        let mut report = Report {
             schema: SCHEMA_VERSION,
             target: Target {
                 device: device.to_owned(),
@@ -534,7 +601,10 @@ impl Report {
                 flags: flags.map(|f| f.to_string()).unwrap_or_default(),
                 decisions: Vec::new(),
             },
-            summary,
+            summary: Counts {
+                checks: verdicts.len(),
+                ..Counts::default()
+            },
             requirements,
             model_only,
             checks: verdicts.iter().map(CheckResult::from).collect(),
@@ -562,7 +632,58 @@ impl Report {
                     .collect(),
                 ProtocolName::V1 => Vec::new(),
             },
+            complete: true,
+            stopped: None,
+        };
+        report.target.decisions = profile
+            .chosen()
+            .iter()
+            .map(|c| format!("{}={}", c.id(), c.key()))
+            .collect();
+        report.recount();
+        report
+    }
+
+    /// The requirement counts, from the requirements.
+    fn recount(&mut self) {
+        let checks = self.summary.checks;
+        let mut s = Counts {
+            checks,
+            ..Counts::default()
+        };
+        for r in &self.requirements {
+            match r.status {
+                ReqStatus::Pass => s.pass += 1,
+                ReqStatus::Warn => s.warn += 1,
+                ReqStatus::Fail => s.fail += 1,
+                ReqStatus::Skip => s.skip += 1,
+                ReqStatus::NotCovered => s.not_covered += 1,
+                ReqStatus::NotRun => s.not_run += 1,
+            }
         }
+        self.summary = s;
+    }
+
+    /// Records that the run stopped before its plan was done: requirements
+    /// no check reached are NOT RUN (the run cannot say no check would
+    /// have), and the report is not complete.
+    pub fn with_stop(mut self, stop: Option<StopInfo>) -> Self {
+        let Some(stop) = stop else {
+            return self;
+        };
+        for r in &mut self.requirements {
+            if r.status == ReqStatus::NotCovered {
+                r.status = ReqStatus::NotRun;
+                r.reason = Some(format!(
+                    "the run stopped before any check of it ran: {}",
+                    stop.cause
+                ));
+            }
+        }
+        self.complete = false;
+        self.stopped = Some(stop);
+        self.recount();
+        self
     }
 
     /// Marks the listed requirements as known deviations; a listed one that
@@ -579,7 +700,8 @@ impl Report {
     }
 
     /// Whether the run fails: a MUST failed that is not a known deviation, or
-    /// a known deviation went stale.
+    /// a known deviation went stale. (A stopped run is [`Report::stopped`]
+    /// whatever this says.)
     pub fn failed(&self) -> bool {
         !self.stale_deviations.is_empty()
             || self
@@ -613,39 +735,34 @@ impl Report {
         r
     }
 
-    /// Records the decisions taken otherwise than by default (`ID=option`).
-    pub fn with_decisions(mut self, decisions: Vec<String>) -> Self {
-        self.target.decisions = decisions;
-        self
-    }
-
     /// Marks requirements the device's transport cannot exercise as SKIP
-    /// with the reason, whatever the checks said.
+    /// with the reason, unless a check found them broken (a failure is
+    /// never hidden).
     pub fn with_not_applicable(mut self, list: &[(Req, &str)]) -> Self {
         for (id, why) in list {
-            let Some(r) = self.requirements.iter_mut().find(|r| r.id == id.id()) else {
+            let Some(r) = self
+                .requirements
+                .iter_mut()
+                .find(|r| r.id == id.id() && !matches!(r.status, ReqStatus::Fail | ReqStatus::Warn))
+            else {
                 continue;
             };
-            let old = std::mem::replace(&mut r.status, ReqStatus::Skip);
+            r.status = ReqStatus::Skip;
             r.reason = Some(format!("not applicable: {why}"));
-            let s = &mut self.summary;
-            match old {
-                ReqStatus::Pass => s.pass -= 1,
-                ReqStatus::Warn => s.warn -= 1,
-                ReqStatus::Fail => s.fail -= 1,
-                ReqStatus::Skip => s.skip -= 1,
-                ReqStatus::NotCovered => s.not_covered -= 1,
-            }
-            s.skip += 1;
         }
+        self.recount();
         self
     }
 
     /// A one-screen summary.
     pub fn summary_text(&self) -> String {
         let s = &self.summary;
-        let mut out = format!(
-            "{} {} {}: {} checks; requirements: {} PASS, {} FAIL, {} WARN, {} SKIP, {} NOT COVERED\n",
+        let mut out = String::new();
+        if let Some(stop) = &self.stopped {
+            out.push_str(&format!("RUN STOPPED: {}\n", stop.headline()));
+        }
+        out.push_str(&format!(
+            "{} {} {}: {} checks; requirements: {} PASS, {} FAIL, {} WARN, {} SKIP, {} NOT COVERED, {} NOT RUN\n",
             self.target.device,
             self.target.protocol,
             self.target.flags,
@@ -654,8 +771,9 @@ impl Report {
             s.fail,
             s.warn,
             s.skip,
-            s.not_covered
-        );
+            s.not_covered,
+            s.not_run
+        ));
         for r in self
             .requirements
             .iter()
@@ -716,4 +834,48 @@ fn arc_observations(flags: MigrationFlags, verdicts: &[Verdict]) -> Vec<ArcObs> 
             })
         })
         .collect()
+}
+
+/// Where `now` falls short of `base`, one line per requirement: a
+/// requirement that passed there and does not pass now (FAIL, WARN, SKIP,
+/// NOT COVERED, NOT RUN) or is missing; a run that stopped; a baseline of
+/// another protocol, flag set or decisions.
+pub fn regressions(base: &Report, now: &Report) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(stop) = &now.stopped {
+        out.push(format!("the run did not complete: {}", stop.headline()));
+    }
+    let t = (&base.target, &now.target);
+    for (what, b, n) in [
+        ("protocol", &t.0.protocol, &t.1.protocol),
+        ("flags", &t.0.flags, &t.1.flags),
+    ] {
+        if b != n {
+            out.push(format!(
+                "the baseline was taken with {what} {b:?}, this run has {n:?}"
+            ));
+        }
+    }
+    if t.0.decisions != t.1.decisions {
+        out.push(format!(
+            "the baseline was taken with decisions {:?}, this run with {:?}",
+            t.0.decisions, t.1.decisions
+        ));
+    }
+    for b in base.requirements.iter().filter(|b| b.status == ReqStatus::Pass) {
+        match now.requirements.iter().find(|r| r.id == b.id) {
+            None => out.push(format!(
+                "{} [{}] was PASS, now missing from the report",
+                b.id, b.level
+            )),
+            Some(n) if n.status != ReqStatus::Pass => out.push(format!(
+                "{} [{}] was PASS, now {}",
+                n.id,
+                n.level,
+                n.status.as_str()
+            )),
+            Some(_) => {}
+        }
+    }
+    out
 }

@@ -12,20 +12,30 @@ fn cell(s: &str) -> String {
 pub fn markdown(report: &Report) -> String {
     let t = &report.target;
     let s = &report.summary;
-    let mut out = format!(
+    let mut out = String::new();
+    if let Some(stop) = &report.stopped {
+        out.push_str(&format!(
+            "{}\n\nThe check that stopped it: `{}`. Requirements no check reached before are NOT RUN.\n\n",
+            stop.headline(),
+            stop.check
+        ));
+    }
+    out.push_str(&format!(
         "# Conformance report: {} ({} {})\n\n",
         t.device, t.protocol, t.flags
-    );
+    ));
     if !t.decisions.is_empty() {
         out.push_str(&format!(
             "Judged with these decisions taken otherwise than by default: {}.\n\n",
             t.decisions.join(", ")
         ));
     }
-    out.push_str("| PASS | FAIL | WARN | SKIP | NOT COVERED | checks |\n|---|---|---|---|---|---|\n");
+    out.push_str(
+        "| PASS | FAIL | WARN | SKIP | NOT COVERED | NOT RUN | checks |\n|---|---|---|---|---|---|---|\n",
+    );
     out.push_str(&format!(
-        "| {} | {} | {} | {} | {} | {} |\n\n",
-        s.pass, s.fail, s.warn, s.skip, s.not_covered, s.checks
+        "| {} | {} | {} | {} | {} | {} | {} |\n\n",
+        s.pass, s.fail, s.warn, s.skip, s.not_covered, s.not_run, s.checks
     ));
     let bad: Vec<_> = report
         .requirements

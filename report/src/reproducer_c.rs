@@ -150,6 +150,9 @@ fn step(op: &Op, o: &Outcome) -> String {
                 DataTag::Stream { offset, .. } => format!(
                     "size_t off = {offset}; const unsigned char *p = off + n <= nsaved ? saved + off : buf; if (p == buf) memset(buf, 0xa5, n);"
                 ),
+                DataTag::Corrupt { offset, .. } => format!(
+                    "size_t off = {offset}; if (off + n <= nsaved) memcpy(buf, saved + off, n); else memset(buf, 0xa5, n); if (n) buf[n / 2] ^= 0x5a; const unsigned char *p = buf;"
+                ),
                 DataTag::Garbage => "const unsigned char *p = buf; memset(buf, 0xa5, n);".into(),
             };
             format!(

@@ -26,7 +26,7 @@ fn report_of(mutant: Option<Mutant>, flags_bits: u64) -> Report {
     );
     Report::build(
         &Catalogue::builtin().unwrap(),
-        ProtocolName::V2,
+        &Profile::defaults(ProtocolName::V2),
         "mock",
         Some(flags),
         &verdicts,

@@ -6,9 +6,9 @@
 mod common;
 
 use vfio_mig_engine::check::Status;
-use vfio_mig_engine::verdict::{SuiteId, Verdict};
+use vfio_mig_engine::verdict::Verdict;
 use vfio_mig_mock::{MockConfig, Mutant};
-use vfio_mig_model::reqs::{V2_ARC_007, V2_ARC_008, V2_STREAM_006};
+use vfio_mig_model::reqs::{V2_ARC_007, V2_ARC_008, V2_STREAM_009};
 use vfio_mig_model::v2::MigrationFlags;
 use vfio_mig_model::{Profile, ProtocolName};
 use vfio_mig_trace::check;
@@ -37,11 +37,7 @@ fn traces_of_a_run_check_the_same_offline() {
     let mut checked = 0;
     // Checks that inject faults rely on knowing it, and the trace format
     // does not record injections yet: those are left out.
-    let injects = |v: &&Verdict| {
-        matches!(v.suite, SuiteId::Faults | SuiteId::Sweep)
-            || v.name.contains("/arc/ERROR->")
-            || v.name.contains("short-reads")
-    };
+    let injects = |v: &&Verdict| v.trace.injects();
     for v in verdicts.iter().filter(|v| !injects(v)) {
         let Some(json) = json(v) else { continue };
         let c = check(&json, profile()).unwrap();
@@ -82,7 +78,7 @@ fn hand_made_wrong_traces_name_the_step_and_the_rule() {
         {{"op": "set", "state": 1, "data_fd": false}}]}}"#
     );
     let (at, reqs, _) = check(&t, profile()).unwrap().violation.unwrap();
-    assert_eq!((at, reqs.as_slice()), (2, &[V2_STREAM_006][..]));
+    assert_eq!((at, reqs.as_slice()), (2, &[V2_STREAM_009][..]));
     // A correct save.
     let t = format!(
         r#"{HEAD}

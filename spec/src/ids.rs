@@ -166,12 +166,20 @@ pub const V2_STREAM_003: Req = Req::new("V2-STREAM-003", Level::Must);
 pub const V2_STREAM_004: Req = Req::new("V2-STREAM-004", Level::Must);
 /// `V2-STREAM-005` (MUST): After one complete, valid stream has been written, a SET of STOP from RESUMING succeeds, and the device has by then loaded and checked the state.
 pub const V2_STREAM_005: Req = Req::new("V2-STREAM-005", Level::Must);
-/// `V2-STREAM-006` (MUST): When the written stream is incomplete, inconsistent or invalid, the SET that leaves RESUMING fails with an errno and GET then reports RESUMING or ERROR, never a later state of the path. None of the stream is applied. A write on the resuming fd may already fail earlier.
+/// `V2-STREAM-006` (MUST): Once a write on the resuming fd has failed (the device rejected bytes of the stream), the session cannot load a whole stream: the SET that leaves RESUMING fails with an errno.
 pub const V2_STREAM_006: Req = Req::new("V2-STREAM-006", Level::Must);
 /// `V2-STREAM-007` (MAY): On STOP->RESUMING the device may reset its internal state to prepare for loading. A resume in progress can be abandoned only with VFIO_DEVICE_RESET.
 pub const V2_STREAM_007: Req = Req::new("V2-STREAM-007", Level::May);
 /// `V2-STREAM-008` (MUST): After a successful resume of a complete stream, the destination device's state equals the source device's state at the moment its saving session reached the end of stream.
 pub const V2_STREAM_008: Req = Req::new("V2-STREAM-008", Level::Must);
+/// `V2-STREAM-009` (MUST): A stream that is not one whole saved stream by its length (nothing written, cut short at any point, or bytes of another length) is refused by the SET that leaves RESUMING, with an errno.
+pub const V2_STREAM_009: Req = Req::new("V2-STREAM-009", Level::Must);
+/// `V2-STREAM-010` (SHOULD): A stream of the saved length whose bytes are corrupted or foreign, every write accepted, should be refused by the SET that leaves RESUMING. A device whose state format carries no redundancy cannot find the damage, so this is a SHOULD by default (DEC-018 should-detect).
+pub const V2_STREAM_010: Req = Req::new("V2-STREAM-010", Level::Should);
+/// `V2-STREAM-011` (MUST): Under DEC-018 must-detect: a stream of the saved length whose bytes are corrupted or foreign, every write accepted, is refused by the SET that leaves RESUMING, with an errno.
+pub const V2_STREAM_011: Req = Req::new("V2-STREAM-011", Level::Must);
+/// `V2-STREAM-012` (MUST): When the SET that leaves RESUMING fails, GET then reports RESUMING or ERROR, never a later state of the path, and none of the stream is applied: the device's state is what it was on entering RESUMING.
+pub const V2_STREAM_012: Req = Req::new("V2-STREAM-012", Level::Must);
 /// `V2-ERR-001` (MUST): After a SET failed, a GET reports the original state, a state on the combination path the SET was carrying out, or ERROR; no state off that path is allowed.
 pub const V2_ERR_001: Req = Req::new("V2-ERR-001", Level::Must);
 /// `V2-ERR-002` (MUST): VFIO_DEVICE_RESET succeeds from any state, ERROR included, and leaves the device RUNNING with every data session ended. Nothing but a reset leaves ERROR.
@@ -296,6 +304,10 @@ pub const ALL: &[Req] = &[
     V2_STREAM_006,
     V2_STREAM_007,
     V2_STREAM_008,
+    V2_STREAM_009,
+    V2_STREAM_010,
+    V2_STREAM_011,
+    V2_STREAM_012,
     V2_ERR_001,
     V2_ERR_002,
     V2_ERR_003,
@@ -974,6 +986,44 @@ impl Dec017 {
     }
 }
 
+/// `DEC-018`: A stream of the saved length arrives with corrupted or foreign bytes, and the device accepts every write. Must it refuse the resume, or only should it?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dec018 {
+    /// `must-detect`: refusing is required (V2-STREAM-011, MUST); accepting fails the device
+    MustDetect,
+    /// `should-detect`: refusing is recommended (V2-STREAM-010, SHOULD); a device whose state format has no redundancy to check cannot find the damage, and accepting is reported as a warning
+    ShouldDetect,
+}
+
+impl OptionSet for Dec018 {
+    const ID: &'static str = "DEC-018";
+    const ALL: &'static [Self] = &[Self::MustDetect, Self::ShouldDetect];
+
+    fn key(self) -> &'static str {
+        match self {
+            Self::MustDetect => "must-detect",
+            Self::ShouldDetect => "should-detect",
+        }
+    }
+
+    fn model(protocol: ProtocolName) -> &'static [Self] {
+        match protocol {
+            ProtocolName::V1 => &[],
+            ProtocolName::V2 => &[Self::ShouldDetect, Self::MustDetect],
+        }
+    }
+}
+
+impl Dec018 {
+    /// The catalogue's default for `protocol`.
+    pub const fn default_for(protocol: ProtocolName) -> Self {
+        match protocol {
+            ProtocolName::V1 => Self::ShouldDetect,
+            ProtocolName::V2 => Self::ShouldDetect,
+        }
+    }
+}
+
 /// One option of one decision, as `--decide ID=OPTION` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Choice {
@@ -1011,6 +1061,8 @@ pub enum Choice {
     Dec016(Dec016),
     /// `DEC-017`.
     Dec017(Dec017),
+    /// `DEC-018`.
+    Dec018(Dec018),
 }
 
 impl Choice {
@@ -1043,6 +1095,7 @@ impl Choice {
             "DEC-015" => find(key).map(Choice::Dec015),
             "DEC-016" => find(key).map(Choice::Dec016),
             "DEC-017" => find(key).map(Choice::Dec017),
+            "DEC-018" => find(key).map(Choice::Dec018),
             _ => Err(crate::ChoiceError::UnknownDecision(id.to_owned())),
         }
     }
@@ -1067,6 +1120,7 @@ impl Choice {
             Choice::Dec015(_) => Dec015::ID,
             Choice::Dec016(_) => Dec016::ID,
             Choice::Dec017(_) => Dec017::ID,
+            Choice::Dec018(_) => Dec018::ID,
         }
     }
 
@@ -1090,6 +1144,7 @@ impl Choice {
             Choice::Dec015(o) => o.key(),
             Choice::Dec016(o) => o.key(),
             Choice::Dec017(o) => o.key(),
+            Choice::Dec018(o) => o.key(),
         }
     }
 
@@ -1114,6 +1169,7 @@ impl Choice {
             Choice::Dec015(_) => Dec015::model(protocol).iter().map(|o| o.key()).collect(),
             Choice::Dec016(_) => Dec016::model(protocol).iter().map(|o| o.key()).collect(),
             Choice::Dec017(_) => Dec017::model(protocol).iter().map(|o| o.key()).collect(),
+            Choice::Dec018(_) => Dec018::model(protocol).iter().map(|o| o.key()).collect(),
         }
     }
 }
@@ -1155,6 +1211,8 @@ pub struct Decisions {
     pub dec016: Dec016,
     /// `DEC-017`.
     pub dec017: Dec017,
+    /// `DEC-018`.
+    pub dec018: Dec018,
 }
 
 impl Decisions {
@@ -1178,6 +1236,7 @@ impl Decisions {
             dec015: Dec015::default_for(protocol),
             dec016: Dec016::default_for(protocol),
             dec017: Dec017::default_for(protocol),
+            dec018: Dec018::default_for(protocol),
         }
     }
 
@@ -1201,11 +1260,12 @@ impl Decisions {
             Choice::Dec015(o) => self.dec015 = o,
             Choice::Dec016(o) => self.dec016 = o,
             Choice::Dec017(o) => self.dec017 = o,
+            Choice::Dec018(o) => self.dec018 = o,
         }
     }
 
     /// Every decision as the choice it holds, in catalogue order.
-    pub fn choices(&self) -> [Choice; 17] {
+    pub fn choices(&self) -> [Choice; 18] {
         [
             Choice::Dec001(self.dec001),
             Choice::Dec002(self.dec002),
@@ -1224,6 +1284,7 @@ impl Decisions {
             Choice::Dec015(self.dec015),
             Choice::Dec016(self.dec016),
             Choice::Dec017(self.dec017),
+            Choice::Dec018(self.dec018),
         ]
     }
 }

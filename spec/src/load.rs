@@ -88,6 +88,7 @@ struct RawRequirement {
     checked_by: Option<Vec<String>>,
     applies_to: Option<RawApplies>,
     decision: Option<String>,
+    when: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -269,6 +270,11 @@ pub(crate) fn requirement_file(file: FileName, text: &str) -> Result<Requirement
                     .ok_or_else(|| ctx.err("decision", format!("{d:?} is not of the form DEC-NNN")))?,
             ),
         };
+        let when = match (raw.when, &decision) {
+            (None, _) => None,
+            (Some(_), None) => return Err(ctx.err("when", "needs a `decision` whose option it names")),
+            (Some(w), Some(_)) => Some(w.trim().to_owned()),
+        };
         requirements.push(Requirement {
             id,
             level,
@@ -277,6 +283,7 @@ pub(crate) fn requirement_file(file: FileName, text: &str) -> Result<Requirement
             checked_by,
             applies_to_flags,
             decision,
+            when,
         });
     }
     Ok(RequirementFile {
@@ -396,14 +403,22 @@ pub(crate) fn cross_check(
 ) -> Result<(), Error> {
     for (file, reqs) in [(FileName::V1, &v1.requirements), (FileName::V2, &v2.requirements)] {
         for r in reqs {
-            if let Some(d) = &r.decision {
-                if !decisions.decisions.iter().any(|x| x.id == *d) {
-                    return Err(Error::Entry {
-                        file,
-                        entry: format!("requirement {}", r.id),
-                        field: "decision",
-                        problem: format!("names {d}, which is not in spec/decisions.yaml"),
-                    });
+            let Some(d) = &r.decision else { continue };
+            let err = |field, problem| Error::Entry {
+                file,
+                entry: format!("requirement {}", r.id),
+                field,
+                problem,
+            };
+            let Some(dec) = decisions.decisions.iter().find(|x| x.id == *d) else {
+                return Err(err(
+                    "decision",
+                    format!("names {d}, which is not in spec/decisions.yaml"),
+                ));
+            };
+            if let Some(w) = &r.when {
+                if !dec.options.contains_key(w) {
+                    return Err(err("when", format!("{w:?} is not an option of {d}")));
                 }
             }
         }

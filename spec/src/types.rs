@@ -218,6 +218,9 @@ pub struct Requirement {
     pub applies_to_flags: Vec<FlagName>,
     /// The decision that shapes this rule, if any.
     pub decision: Option<DecId>,
+    /// The option of `decision` under which the rule applies (`None`:
+    /// under every option).
+    pub when: Option<String>,
 }
 
 impl Requirement {

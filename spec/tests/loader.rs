@@ -294,3 +294,25 @@ fn per_protocol_default_for_a_protocol_the_decision_skips() {
     );
     assert!(e.contains("field `per_protocol`: names v1"), "{e}");
 }
+
+#[test]
+fn a_rule_applies_under_one_option_of_its_decision() {
+    let c = load(
+        &V1.replace("decision: DEC-001", "decision: DEC-001\n    when: b"),
+        V2,
+        DEC,
+    )
+    .unwrap();
+    assert_eq!(c.v1.requirements[0].when.as_deref(), Some("b"));
+    let e = error_of(
+        &V1.replace("decision: DEC-001", "decision: DEC-001\n    when: z"),
+        V2,
+        DEC,
+    );
+    assert!(
+        e.contains("field `when`: \"z\" is not an option of DEC-001"),
+        "{e}"
+    );
+    let e = error_of(&V1.replace("    decision: DEC-001\n", "    when: b\n"), V2, DEC);
+    assert!(e.contains("field `when`: needs a `decision`"), "{e}");
+}

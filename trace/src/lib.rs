@@ -15,7 +15,8 @@
 //! `data_size`, `close`, `reset`; `fd` numbers data fds in the order the
 //! device returned them; a failed call has `errno` instead of its result
 //! fields. A write without `stream_offset` wrote bytes that are not a saved
-//! stream.
+//! stream; one with `"corrupted": true` wrote bytes in their place in the
+//! stream, but altered.
 
 #![forbid(unsafe_code)]
 
@@ -97,6 +98,9 @@ pub struct Step {
     /// `write`: the whole saved stream's length, when read to its end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_total: Option<u64>,
+    /// `write`: the bytes sit in their place in the stream but were altered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrupted: Option<bool>,
     /// `precopy_info` results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_bytes: Option<u64>,
@@ -122,8 +126,14 @@ impl Step {
             Op::Read { fd, len } => (s.op, s.fd, s.len) = ("read".into(), Some(fd.0), Some(len)),
             Op::Write { fd, len, data } => {
                 (s.op, s.fd, s.len) = ("write".into(), Some(fd.0), Some(len));
-                if let DataTag::Stream { offset, total } = data {
-                    (s.stream_offset, s.stream_total) = (Some(offset), total);
+                match data {
+                    DataTag::Stream { offset, total } => {
+                        (s.stream_offset, s.stream_total) = (Some(offset), total)
+                    }
+                    DataTag::Corrupt { offset, total } => {
+                        (s.stream_offset, s.stream_total, s.corrupted) = (Some(offset), total, Some(true))
+                    }
+                    DataTag::Garbage => {}
                 }
             }
             Op::PrecopyInfo { fd } => (s.op, s.fd) = ("precopy_info".into(), Some(fd.0)),
@@ -167,12 +177,16 @@ impl Step {
             "write" => Op::Write {
                 fd: fd()?,
                 len: need32(self.len, "len")?,
-                data: match self.stream_offset {
-                    Some(offset) => DataTag::Stream {
+                data: match (self.stream_offset, self.corrupted) {
+                    (Some(offset), Some(true)) => DataTag::Corrupt {
                         offset,
                         total: self.stream_total,
                     },
-                    None => DataTag::Garbage,
+                    (Some(offset), _) => DataTag::Stream {
+                        offset,
+                        total: self.stream_total,
+                    },
+                    (None, _) => DataTag::Garbage,
                 },
             },
             "precopy_info" => Op::PrecopyInfo { fd: fd()? },

@@ -14,7 +14,7 @@ use vfio_mig_mock::{MockConfig, MockFactory, Mutant};
 use vfio_mig_model::v1::Region;
 use vfio_mig_model::v2::{Fsm, MigrationFlags};
 use vfio_mig_model::{Profile, ProtocolName};
-use vfio_mig_report::{self as report, Report, ReqStatus};
+use vfio_mig_report::{self as report, Report};
 use vfio_mig_spec::Catalogue;
 
 /// Which adapter drives the device.
@@ -118,6 +118,8 @@ pub struct Outcome {
     pub transport: Transport,
     /// Whether it offers MIG_DATA_SIZE.
     pub data_size: bool,
+    /// Why the run stopped before its plan was done, if it did.
+    pub stopped: Option<vfio_mig_report::StopInfo>,
     /// Every check.
     pub verdicts: Vec<Verdict>,
 }
@@ -183,8 +185,15 @@ pub fn reference_mock_report(catalogue: &Catalogue) -> Report {
         &Options::default(),
         &mut |_| {},
     );
-    Report::build(catalogue, ProtocolName::V2, "mock", Some(flags), &run.verdicts)
-        .with_not_applicable(not_applicable(Transport::KernelFd))
+    Report::build(
+        catalogue,
+        &Profile::defaults(ProtocolName::V2),
+        "mock",
+        Some(flags),
+        &run.verdicts,
+    )
+    .with_not_applicable(not_applicable(Transport::KernelFd))
+    .with_stop(run.stopped.as_ref().map(Into::into))
 }
 
 #[cfg(any(feature = "adapter-vfio", feature = "adapter-vfio-user"))]
@@ -209,6 +218,7 @@ fn run_real(
     let factory = vfio_mig_adapters::Factory::with_devices(kind, args.device.clone(), args.device2.clone());
     let run = progress::over_suites(|p| suites::run_all::<Fsm>(&factory, profile, opts, p));
     let (device, flags, transport, data_size) = named(kind.name, &run.device);
+    let stopped = run.stopped.as_ref().map(Into::into);
     #[allow(unused_mut)]
     let mut verdicts = run.verdicts;
     // The rules only the vfio-user transport has, checked on the wire.
@@ -223,6 +233,7 @@ fn run_real(
         flags,
         transport,
         data_size,
+        stopped,
         verdicts,
     })
 }
@@ -266,6 +277,7 @@ pub fn checks(catalogue: &Catalogue, args: &RunArgs) -> Result<(Outcome, Profile
                 flags: v2.then_some(flags),
                 transport: Transport::KernelFd,
                 data_size,
+                stopped: run.stopped.as_ref().map(Into::into),
                 verdicts: run.verdicts,
             }
         }
@@ -274,6 +286,17 @@ pub fn checks(catalogue: &Catalogue, args: &RunArgs) -> Result<(Outcome, Profile
     };
     Ok((outcome, profile))
 }
+
+/// The exit code of a run whose checks all passed.
+pub const EXIT_PASS: u8 = 0;
+/// The exit code of a run where a MUST failed (or a known deviation went
+/// stale, or the baseline regressed).
+pub const EXIT_FAIL: u8 = 1;
+/// The exit code of a usage or input error: nothing was checked.
+pub const EXIT_ERROR: u8 = 2;
+/// The exit code of a run that stopped before completing its plan (the
+/// device could not be opened or restored, or stopped answering).
+pub const EXIT_STOPPED: u8 = 3;
 
 /// `vfio-mig run`.
 pub fn exec(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
@@ -292,24 +315,27 @@ pub fn exec(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
         Some(path) => report::load_deviations(path, catalogue).map_err(|e| e.to_string())?,
         None => Vec::new(),
     };
-    let (outcome, _) = checks(catalogue, args)?;
-    if let Some(setup) = outcome.verdicts.iter().find(|v| v.suite == SuiteId::Setup) {
-        let hint = if setup.halts {
-            ""
-        } else {
-            "; or name it with --device and --device2"
-        };
-        return Err(format!("{}{hint}", setup.detail));
+    let (outcome, profile) = checks(catalogue, args)?;
+    if let Some(setup) = outcome
+        .verdicts
+        .iter()
+        .find(|v| v.suite == SuiteId::Setup && !v.halts)
+    {
+        // No device named: a usage error, nothing was checked.
+        return Err(format!(
+            "{}; or name it with --device and --device2",
+            setup.detail
+        ));
     }
     let mut report = Report::build(
         catalogue,
-        args.protocol.name(),
+        &profile,
         &outcome.device,
         outcome.flags,
         &outcome.verdicts,
     )
-    .with_decisions(args.decide.clone())
-    .with_not_applicable(not_applicable(outcome.transport));
+    .with_not_applicable(not_applicable(outcome.transport))
+    .with_stop(outcome.stopped.clone());
     if args.no_timings {
         report = report.without_timings();
     }
@@ -320,15 +346,21 @@ pub fn exec(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
     if let Some(dir) = &args.traces {
         write_traces(dir, &outcome)?;
     }
-    let mut code = if report.failed() { 1 } else { 0 };
+    let mut code = if report.stopped.is_some() {
+        EXIT_STOPPED
+    } else if report.failed() {
+        EXIT_FAIL
+    } else {
+        EXIT_PASS
+    };
     if let Some(base) = baseline {
-        let regressions = regressions(&base, &report);
+        let regressions = report::regressions(&base, &report);
         if !regressions.is_empty() {
             println!("regressions against the baseline:");
             for r in &regressions {
                 println!("  {r}");
             }
-            code = 1;
+            code = code.max(EXIT_FAIL);
         }
     }
     Ok(ExitCode::from(code))
@@ -349,19 +381,6 @@ fn write_traces(dir: &Path, outcome: &Outcome) -> Result<(), String> {
         std::fs::write(&path, json).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
     }
     Ok(())
-}
-
-/// Requirements that passed in `base` and do not pass in `now`.
-pub fn regressions(base: &Report, now: &Report) -> Vec<String> {
-    base.requirements
-        .iter()
-        .filter(|b| b.status == ReqStatus::Pass)
-        .filter_map(|b| {
-            let n = now.requirements.iter().find(|r| r.id == b.id)?;
-            matches!(n.status, ReqStatus::Fail | ReqStatus::Warn)
-                .then(|| format!("{} [{}] was PASS, now {}", n.id, n.level, n.status.as_str()))
-        })
-        .collect()
 }
 
 /// Writes the report files and the C reproducers into `dir`.

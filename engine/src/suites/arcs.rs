@@ -7,12 +7,26 @@ use crate::handle::Handle;
 use crate::target::Target;
 use crate::verdict::{SuiteId, Verdict};
 
+/// The check of one request from one source state.
+fn name<T: Target>(model: &T, from: &str, target: &str) -> String {
+    format!("{}/arc/{from}->{target}", model.label())
+}
+
+/// Every check the arc table runs, by name.
+pub fn plan<T: Target>(model: &T) -> Vec<String> {
+    model
+        .arc_cases()
+        .iter()
+        .flat_map(|c| c.requests.iter().map(|r| name(model, &c.from, &r.target)))
+        .collect()
+}
+
 /// Runs every (source, request) pair of the model's arc table.
 pub fn run<T: Target>(model: &T, device: &mut Handle<T>) -> Vec<Verdict> {
     let mut out = Vec::new();
     for case in model.arc_cases() {
         for request in &case.requests {
-            let name = format!("{}/arc/{}->{}", model.label(), case.from, request.target);
+            let name = name(model, &case.from, &request.target);
             if let Err(v) = restore(SuiteId::Arcs, &name, device) {
                 out.push(*v);
                 return out;

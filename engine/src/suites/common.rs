@@ -14,10 +14,14 @@ pub(crate) fn restore<P: Target>(
 ) -> Result<(), Box<Verdict>> {
     device.restore().map_err(|e| {
         let why = error_chain(&e);
+        let broke = match &e {
+            vfio_mig_device::DeviceError::Broke { rule, .. } => vec![*rule],
+            _ => Vec::new(),
+        };
         Box::new(Verdict::halted(
             suite,
             name,
-            &[],
+            &broke,
             format!("{why}; no later check was run"),
         ))
     })
@@ -73,3 +77,6 @@ pub(crate) fn run_setup<T: Target>(c: &mut Checker<'_, T>, setup: &[Setup<T::Op>
     }
     Ok(())
 }
+
+/// Why a check could not compare the device's state.
+pub(crate) const NO_STATE: &str = "the device exposes no state to compare: a VFIO device names state bytes with VFIO_MIG_STATE_BYTES=region:offset,..., an adapter of your own returns them from Device::fingerprint";

@@ -85,6 +85,16 @@ pub fn run<T: Target>(
         frontier = next_frontier;
     }
     stats.beliefs = seen.len();
+    if stats.sequences == 0 {
+        // Nothing was explored: nothing passed.
+        out.push(Verdict::skip(
+            SuiteId::Explore,
+            summary,
+            &[],
+            "depth 0: no sequence was explored",
+        ));
+        return (out, stats);
+    }
     let what = format!(
         "{} sequences, {} distinct model states",
         stats.sequences, stats.beliefs

@@ -2,7 +2,7 @@
 //! streams into RESUMING with nothing partial applied, descriptors used after
 //! their session ended.
 
-use super::common::{concluded, push, restore};
+use super::common::{concluded, push, restore, NO_STATE};
 use super::data::{load_v2, save_v2};
 use crate::check::{Checker, Failure, Interrupt};
 use crate::handle::Handle;
@@ -12,6 +12,7 @@ use vfio_mig_device::{Fault, Io};
 use vfio_mig_model::reqs::*;
 use vfio_mig_model::v1::{self, ChunkTag, Field, Region, V1State};
 use vfio_mig_model::v2::{self, DataTag, FdRef, Fsm, MigState};
+use vfio_mig_model::Req;
 
 /// Failed v2 SETs: from every state, every request with a path, the first
 /// step fails (staying put, or falling into ERROR); the state afterwards must
@@ -64,8 +65,105 @@ pub fn failed_arcs_v2(model: &Fsm, device: &mut Handle<Fsm>) -> Vec<Verdict> {
     out
 }
 
-/// Bad streams into RESUMING: each must be refused, leave RESUMING or ERROR,
-/// and change nothing in the device.
+/// How one bad stream is fed to the resuming fd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Feed {
+    /// Nothing written.
+    Empty,
+    /// All but the last byte.
+    Truncated,
+    /// Junk of half the stream's length.
+    ShortGarbage,
+    /// Junk of the stream's length.
+    Garbage,
+    /// The stream with one byte flipped in the middle.
+    Corrupted,
+    /// The stream in four writes, the n-th (1-based) rejected by the
+    /// device; the others follow as if it had not been.
+    Rejected(u32),
+}
+
+impl Feed {
+    fn name(self) -> String {
+        match self {
+            Feed::Empty => "empty".into(),
+            Feed::Truncated => "truncated".into(),
+            Feed::ShortGarbage => "short-garbage".into(),
+            Feed::Garbage => "garbage".into(),
+            Feed::Corrupted => "corrupted".into(),
+            Feed::Rejected(1) => "rejected-write-first".into(),
+            Feed::Rejected(4) => "rejected-write-last".into(),
+            Feed::Rejected(n) => format!("rejected-write-{n}-of-4"),
+        }
+    }
+
+    /// The rule that makes the resume's refusal due.
+    fn rule(self, model: &Fsm) -> Req {
+        match self {
+            Feed::Rejected(_) => V2_STREAM_006,
+            Feed::Garbage | Feed::Corrupted => match model.profile().corrupt_stream() {
+                vfio_mig_model::CorruptStream::ShouldDetect => V2_STREAM_010,
+                vfio_mig_model::CorruptStream::MustDetect => V2_STREAM_011,
+            },
+            _ => V2_STREAM_009,
+        }
+    }
+}
+
+/// Writes `bytes` at `offset` of a stream of `total` bytes, tagged `data`.
+fn write_at(c: &mut Checker<'_, Fsm>, bytes: &[u8], data: DataTag) -> Result<(), Failure> {
+    let mut io = Io {
+        write: bytes.to_vec(),
+        read: Vec::new(),
+    };
+    let op = v2::Op::Write {
+        fd: FdRef(0),
+        len: bytes.len() as u32,
+        data,
+    };
+    c.step_io(op, &mut io)?;
+    Ok(())
+}
+
+fn feed(c: &mut Checker<'_, Fsm>, how: Feed, full: &[u8]) -> Result<(), Interrupt> {
+    let total = Some(full.len() as u64);
+    let junk = |n: usize| -> Vec<u8> { (0..n).map(|i| (i * 37 + 11) as u8).collect() };
+    match how {
+        Feed::Empty => {}
+        Feed::Truncated => load_v2(c, FdRef(0), &full[..full.len() - 1], total, 4096)?,
+        Feed::ShortGarbage => write_at(c, &junk(full.len() / 2), DataTag::Garbage)?,
+        Feed::Garbage => write_at(c, &junk(full.len()), DataTag::Corrupt { offset: 0, total })?,
+        Feed::Corrupted => {
+            let mut bad = full.to_vec();
+            let mid = bad.len() / 2;
+            bad[mid] ^= 0x5a;
+            load_v2(c, FdRef(0), &bad[..mid], total, 4096)?;
+            write_at(
+                c,
+                &bad[mid..],
+                DataTag::Corrupt {
+                    offset: mid as u64,
+                    total,
+                },
+            )?;
+        }
+        Feed::Rejected(n) => {
+            c.require(Fault::FailNthWrite(n), "the adapter cannot make a write fail")?;
+            let quarter = full.len().div_ceil(4);
+            for (i, chunk) in full.chunks(quarter).enumerate() {
+                let data = DataTag::Stream {
+                    offset: (i * quarter) as u64,
+                    total,
+                };
+                write_at(c, chunk, data)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Bad streams into RESUMING: each must be refused by the SET that leaves
+/// RESUMING, leave RESUMING or ERROR, and change nothing in the device.
 pub fn bad_streams_v2(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>) -> Vec<Verdict> {
     let label = model.label();
     let name = format!("{label}/faults/bad-stream");
@@ -86,119 +184,40 @@ pub fn bad_streams_v2(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>)
         }
     };
     let full = saved.bytes;
-    let len = full.len() as u64;
-    // Each case: a name and how to feed the resume fd.
-    type Feed<'f> = Box<dyn Fn(&mut Checker<'_, Fsm>) -> Result<(), Interrupt> + 'f>;
-    let mut cases: Vec<(&str, Feed)> = vec![
-        ("empty", Box::new(|_c| Ok(()))),
-        (
-            "garbage",
-            Box::new(|c| {
-                let junk: Vec<u8> = (0..full.len().max(64)).map(|i| (i * 37 + 11) as u8).collect();
-                let mut io = Io {
-                    write: junk.clone(),
-                    read: Vec::new(),
-                };
-                c.step_io(
-                    v2::Op::Write {
-                        fd: FdRef(0),
-                        len: junk.len() as u32,
-                        data: DataTag::Garbage,
-                    },
-                    &mut io,
-                )?;
-                Ok(())
-            }),
-        ),
-    ];
-    if len > 0 {
-        cases.push((
-            "truncated",
-            Box::new(|c| Ok(load_v2(c, FdRef(0), &full[..full.len() - 1], Some(len), 4096)?)),
-        ));
-        cases.push((
-            "corrupted",
-            Box::new(|c| {
-                let mut bad = full.clone();
-                let mid = bad.len() / 2;
-                bad[mid] ^= 0x5a;
-                // Declared as the stream (the bytes are not): the model
-                // cannot tell, so the corrupted byte is fed as garbage.
-                load_v2(c, FdRef(0), &bad[..mid], Some(len), 4096)?;
-                let mut io = Io {
-                    write: bad[mid..].to_vec(),
-                    read: Vec::new(),
-                };
-                c.step_io(
-                    v2::Op::Write {
-                        fd: FdRef(0),
-                        len: (bad.len() - mid) as u32,
-                        data: DataTag::Garbage,
-                    },
-                    &mut io,
-                )?;
-                Ok(())
-            }),
-        ));
-        cases.push((
-            "write-fault",
-            Box::new(|c| {
-                c.require(Fault::FailNthWrite(1), "the adapter cannot make a write fail")?;
-                // The first write fails; the rest follows as if it had not.
-                let first = full.len().min(16);
-                let mut io = Io {
-                    write: full[..first].to_vec(),
-                    read: Vec::new(),
-                };
-                c.step_io(
-                    v2::Op::Write {
-                        fd: FdRef(0),
-                        len: first as u32,
-                        data: DataTag::Stream {
-                            offset: 0,
-                            total: Some(len),
-                        },
-                    },
-                    &mut io,
-                )?;
-                if first < full.len() {
-                    let mut io = Io {
-                        write: full[first..].to_vec(),
-                        read: Vec::new(),
-                    };
-                    let data = DataTag::Garbage;
-                    c.step_io(
-                        v2::Op::Write {
-                            fd: FdRef(0),
-                            len: (full.len() - first) as u32,
-                            data,
-                        },
-                        &mut io,
-                    )?;
-                }
-                Ok(())
-            }),
-        ));
+    let mut feeds = vec![Feed::Empty];
+    if !full.is_empty() {
+        feeds.extend([Feed::Truncated, Feed::Garbage, Feed::Corrupted]);
+    }
+    if full.len() >= 2 {
+        feeds.push(Feed::ShortGarbage);
+    }
+    if full.len() >= 4 {
+        feeds.extend([Feed::Rejected(1), Feed::Rejected(2), Feed::Rejected(4)]);
     }
     let mut out = Vec::new();
-    for (case, feed) in cases {
-        let name = format!("{name}/{case}");
+    for how in feeds {
+        let name = format!("{name}/{}", how.name());
         if let Err(v) = restore(SuiteId::Faults, &name, dst) {
             out.push(*v);
             return out;
         }
         let mut d = Checker::new(model, dst);
+        let mut compared = false;
         let result = (|| {
             d.step(v2::Op::Set(MigState::Resuming))?;
             // The device is stopped from here on: its state must not move.
             let before = d.fingerprint()?;
-            feed(&mut d)?;
-            d.step(v2::Op::Set(MigState::Stop))?;
+            feed(&mut d, how, &full)?;
+            let left = d.step(v2::Op::Set(MigState::Stop))?;
             d.step(v2::Op::Get)?;
             let after = d.fingerprint()?;
-            if before != after {
+            // Only a refused resume must have changed nothing (a corrupted
+            // stream taken is a missed SHOULD, judged by the model).
+            let refused = matches!(left, v2::Outcome::Err(_));
+            compared = refused && before.is_some() && after.is_some();
+            if compared && before != after {
                 return Err(Failure::new(
-                    &[V2_STREAM_006],
+                    &[V2_STREAM_012],
                     "a refused stream changed the device's state (partly applied)",
                 )
                 .into());
@@ -207,33 +226,50 @@ pub fn bad_streams_v2(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>)
             d.step(v2::Op::Get)?;
             Ok(())
         })();
-        if !push(
-            &mut out,
-            concluded(SuiteId::Faults, name, &d, &[V2_STREAM_006], result),
-        ) {
+        let mut v = concluded(SuiteId::Faults, name, &d, &[how.rule(model)], result);
+        if compared {
+            v.reqs.push(V2_STREAM_012);
+        } else if v.status != crate::check::Status::Skip {
+            v.uncovered.push((V2_STREAM_012, NO_STATE.into()));
+        }
+        if !push(&mut out, v) {
             return out;
         }
     }
     out
 }
 
-/// Descriptors used after their session ended must fail.
+/// Descriptors used after their session ended must fail: the session ends
+/// by leaving its state, or by VFIO_DEVICE_RESET.
 pub fn dead_fds_v2(model: &Fsm, device: &mut Handle<Fsm>) -> Vec<Verdict> {
-    let mut scripts: Vec<(&str, Vec<MigState>)> = vec![
-        ("stop-copy-then-stop", vec![MigState::StopCopy, MigState::Stop]),
+    let set = v2::Op::Set;
+    let mut scripts: Vec<(&str, Vec<v2::Op>)> = vec![
+        (
+            "stop-copy-then-stop",
+            vec![set(MigState::StopCopy), set(MigState::Stop)],
+        ),
+        (
+            "stop-copy-then-reset",
+            vec![set(MigState::StopCopy), v2::Op::Reset],
+        ),
+        (
+            "resuming-then-reset",
+            vec![set(MigState::Resuming), v2::Op::Reset],
+        ),
         (
             "resuming-then-running",
-            vec![MigState::Resuming, MigState::Running],
+            vec![set(MigState::Resuming), set(MigState::Running)],
         ),
     ];
     if model.flags().pre_copy() {
         scripts.push((
             "pre-copy-then-running",
-            vec![MigState::PreCopy, MigState::Running],
+            vec![set(MigState::PreCopy), set(MigState::Running)],
         ));
+        scripts.push(("pre-copy-then-reset", vec![set(MigState::PreCopy), v2::Op::Reset]));
     }
     let mut out = Vec::new();
-    for (script, states) in scripts {
+    for (script, ops) in scripts {
         let name = format!("{}/faults/dead-fd/{script}", model.label());
         if let Err(v) = restore(SuiteId::Faults, &name, device) {
             out.push(*v);
@@ -241,8 +277,8 @@ pub fn dead_fds_v2(model: &Fsm, device: &mut Handle<Fsm>) -> Vec<Verdict> {
         }
         let mut c = Checker::new(model, device);
         let result = (|| {
-            for s in &states {
-                c.step(v2::Op::Set(*s))?;
+            for op in &ops {
+                c.step(*op)?;
             }
             c.step(v2::Op::Read {
                 fd: FdRef(0),

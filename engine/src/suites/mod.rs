@@ -101,7 +101,26 @@ pub fn open_pair<P: Target>(
 
 /// One part of a suite: the model, the source and the destination in,
 /// verdicts out.
-type Part<'a, P> = Box<dyn FnOnce(&P, &mut Handle<P>, &mut Handle<P>) -> Vec<Verdict> + 'a>;
+type Body<'a, P> = Box<dyn FnOnce(&P, &mut Handle<P>, &mut Handle<P>) -> Vec<Verdict> + 'a>;
+
+/// A part of a suite and the name every verdict it gives starts with: the
+/// plan of a run is the list of these names.
+pub struct Part<'a, P: Target> {
+    /// The part's name (`v2/STOP_COPY/data/round-trip/stop-copy/read-7/write-1`).
+    pub name: String,
+    body: Body<'a, P>,
+}
+
+impl<'a, P: Target> Part<'a, P> {
+    fn new(name: String, body: Body<'a, P>) -> Self {
+        Part { name, body }
+    }
+}
+
+/// Whether verdict `name` belongs to the part named `part`.
+pub fn belongs(name: &str, part: &str) -> bool {
+    name == part || (name.starts_with(part) && name[part.len()..].starts_with('/'))
+}
 
 /// Runs `parts` in order, stopping after the first verdict that halts the run.
 fn until_halted<P: Target>(
@@ -112,7 +131,7 @@ fn until_halted<P: Target>(
 ) -> Vec<Verdict> {
     let mut out = Vec::new();
     for part in parts {
-        out.extend(part(model, &mut *src, &mut *dst));
+        out.extend((part.body)(model, &mut *src, &mut *dst));
         if out.iter().any(|v| v.halts) {
             break;
         }
@@ -120,58 +139,95 @@ fn until_halted<P: Target>(
     out
 }
 
-/// The protocol-specific suites: data round trips and fault cases. The
-/// other three are generic over [`Target`].
+/// The protocol-specific suites: data round trips and fault cases, as named
+/// parts. The other three are generic over [`Target`].
 pub trait ProtocolSuites: Target {
     /// Suite 4 for this protocol.
-    fn data(&self, src: &mut Handle<Self>, dst: &mut Handle<Self>, opts: &Options) -> Vec<Verdict>;
+    fn data_parts(&self, opts: &Options) -> Vec<Part<'static, Self>>;
     /// Suite 5 for this protocol.
-    fn faults(&self, src: &mut Handle<Self>, dst: &mut Handle<Self>) -> Vec<Verdict>;
+    fn fault_parts(&self) -> Vec<Part<'static, Self>>;
 }
 
 impl ProtocolSuites for vfio_mig_model::v2::Fsm {
-    fn data(&self, src: &mut Handle<Self>, dst: &mut Handle<Self>, opts: &Options) -> Vec<Verdict> {
-        let mut parts: Vec<Part<'_, Self>> = Vec::new();
+    fn data_parts(&self, opts: &Options) -> Vec<Part<'static, Self>> {
+        let mut parts: Vec<Part<'static, Self>> = Vec::new();
+        // Without PRE_COPY there is one way to save: no second round trip
+        // of the same name.
+        let ways: &[bool] = if self.flags().pre_copy() {
+            &[false, true]
+        } else {
+            &[false]
+        };
         for &(r, w) in &opts.chunks {
-            for precopy in [false, true] {
-                parts.push(Box::new(move |m, s, d| {
-                    data::round_trip_v2(m, s, d, r, w, precopy, None)
-                }));
+            for &precopy in ways {
+                parts.push(Part::new(
+                    data::round_trip_name(self, r, w, precopy, None),
+                    Box::new(move |m, s, d| data::round_trip_v2(m, s, d, r, w, precopy, None)),
+                ));
             }
         }
         // The device itself returns fewer bytes than asked.
-        parts.push(Box::new(|m, s, d| {
-            data::round_trip_v2(m, s, d, 4096, 4096, true, Some(3))
-        }));
-        until_halted(self, src, dst, parts)
+        parts.push(Part::new(
+            data::round_trip_name(self, 4096, 4096, true, Some(3)),
+            Box::new(|m, s, d| data::round_trip_v2(m, s, d, 4096, 4096, true, Some(3))),
+        ));
+        parts
     }
 
-    fn faults(&self, src: &mut Handle<Self>, dst: &mut Handle<Self>) -> Vec<Verdict> {
-        let parts: Vec<Part<'_, Self>> = vec![
-            Box::new(|m, s, _| faults::failed_arcs_v2(m, s)),
-            Box::new(faults::bad_streams_v2),
-            Box::new(|m, s, _| faults::dead_fds_v2(m, s)),
-            Box::new(sweep::fail_nth_v2),
-        ];
-        until_halted(self, src, dst, parts)
+    fn fault_parts(&self) -> Vec<Part<'static, Self>> {
+        let l = self.label();
+        vec![
+            Part::new(
+                format!("{l}/faults/failed-set"),
+                Box::new(|m, s, _| faults::failed_arcs_v2(m, s)),
+            ),
+            Part::new(format!("{l}/faults/bad-stream"), Box::new(faults::bad_streams_v2)),
+            Part::new(
+                format!("{l}/faults/dead-fd"),
+                Box::new(|m, s, _| faults::dead_fds_v2(m, s)),
+            ),
+            Part::new(format!("{l}/sweep"), Box::new(sweep::fail_nth_v2)),
+        ]
     }
 }
 
 impl ProtocolSuites for vfio_mig_model::v1::Region {
-    fn data(&self, src: &mut Handle<Self>, dst: &mut Handle<Self>, _opts: &Options) -> Vec<Verdict> {
-        let parts: Vec<Part<'_, Self>> = vec![
-            Box::new(|m, s, d| data::round_trip_v1(m, s, d, false)),
-            Box::new(|m, s, d| data::round_trip_v1(m, s, d, true)),
-        ];
-        until_halted(self, src, dst, parts)
+    fn data_parts(&self, _opts: &Options) -> Vec<Part<'static, Self>> {
+        vec![
+            Part::new(
+                "v1/data/round-trip/stop-copy".into(),
+                Box::new(|m, s, d| data::round_trip_v1(m, s, d, false)),
+            ),
+            Part::new(
+                "v1/data/round-trip/pre-copy".into(),
+                Box::new(|m, s, d| data::round_trip_v1(m, s, d, true)),
+            ),
+        ]
     }
 
-    fn faults(&self, src: &mut Handle<Self>, dst: &mut Handle<Self>) -> Vec<Verdict> {
-        let parts: Vec<Part<'_, Self>> = vec![
-            Box::new(|m, s, _| faults::failed_arcs_v1(m, s)),
-            Box::new(|m, _, d| faults::bad_streams_v1(m, d)),
-        ];
-        until_halted(self, src, dst, parts)
+    fn fault_parts(&self) -> Vec<Part<'static, Self>> {
+        vec![
+            Part::new(
+                "v1/faults/failed-write".into(),
+                Box::new(|m, s, _| faults::failed_arcs_v1(m, s)),
+            ),
+            Part::new(
+                "v1/faults/bad-stream".into(),
+                Box::new(|m, _, d| faults::bad_streams_v1(m, d)),
+            ),
+        ]
+    }
+}
+
+/// The parts suite `suite` runs, by name.
+pub fn plan_of<T: ProtocolSuites>(model: &T, opts: &Options, suite: SuiteId) -> Vec<String> {
+    match suite {
+        SuiteId::Arcs => arcs::plan(model),
+        SuiteId::Sequences => vec![sequences::name(model, &opts.sequences)],
+        SuiteId::Explore => vec![format!("{}/explore", model.label())],
+        SuiteId::Data => model.data_parts(opts).into_iter().map(|p| p.name).collect(),
+        SuiteId::Faults => model.fault_parts().into_iter().map(|p| p.name).collect(),
+        SuiteId::Setup | SuiteId::Sweep | SuiteId::Wire => Vec::new(),
     }
 }
 
@@ -187,8 +243,8 @@ pub fn run_suite<T: ProtocolSuites>(
         SuiteId::Arcs => arcs::run(model, src),
         SuiteId::Sequences => sequences::run(model, src, &opts.sequences),
         SuiteId::Explore => explore::run(model, src, opts.depth, opts.max_failures).0,
-        SuiteId::Data => model.data(src, dst, opts),
-        SuiteId::Faults => model.faults(src, dst),
+        SuiteId::Data => until_halted(model, src, dst, model.data_parts(opts)),
+        SuiteId::Faults => until_halted(model, src, dst, model.fault_parts()),
         SuiteId::Setup | SuiteId::Sweep | SuiteId::Wire => Vec::new(),
     }
 }
@@ -216,13 +272,56 @@ pub fn run_suites<T: ProtocolSuites>(
     out
 }
 
+/// Why a run ended before its plan was done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stopped {
+    /// Parts of the plan done, the one that stopped the run included.
+    pub after: usize,
+    /// Parts in the plan.
+    pub of: usize,
+    /// The check that stopped it.
+    pub check: String,
+    /// Why.
+    pub cause: String,
+}
+
 /// What a whole run produced.
 #[derive(Debug)]
 pub struct Run {
     /// What the source device said about itself, when it could be opened.
     pub device: Option<vfio_mig_device::Description>,
+    /// The plan: the name of every part the run was to run, in order.
+    pub plan: Vec<String>,
     /// Every check's verdict, in run order.
     pub verdicts: Vec<Verdict>,
+    /// Set when the run did not complete its plan.
+    pub stopped: Option<Stopped>,
+}
+
+impl Run {
+    /// Checks where the plan was not finished: the part of the halting
+    /// verdict, and how many parts were done up to it.
+    fn conclude(
+        plan: Vec<String>,
+        verdicts: Vec<Verdict>,
+        device: Option<vfio_mig_device::Description>,
+    ) -> Self {
+        let stopped = verdicts.iter().find(|v| v.halts).map(|v| {
+            let at = plan.iter().position(|p| belongs(&v.name, p));
+            Stopped {
+                after: at.map_or(0, |i| i + 1),
+                of: plan.len(),
+                check: v.name.clone(),
+                cause: v.detail.clone(),
+            }
+        });
+        Run {
+            device,
+            plan,
+            verdicts,
+            stopped,
+        }
+    }
 }
 
 /// Runs every suite against the devices `factory` opens (each instance
@@ -237,14 +336,13 @@ pub fn run_all<T: ProtocolSuites>(
 ) -> Run {
     let mut pair = match open_pair(factory, opts.timeout) {
         Ok(p) => p,
-        Err(v) => {
-            return Run {
-                device: None,
-                verdicts: vec![*v],
-            }
-        }
+        Err(v) => return Run::conclude(Vec::new(), vec![*v], None),
     };
     let model = T::model(pair.src.describe(), profile);
+    let plan: Vec<String> = SuiteId::RUN
+        .iter()
+        .flat_map(|s| plan_of(&model, opts, *s))
+        .collect();
     let mut verdicts = Vec::new();
     for suite in SuiteId::RUN {
         progress(suite);
@@ -253,8 +351,5 @@ pub fn run_all<T: ProtocolSuites>(
             break;
         }
     }
-    Run {
-        device: Some(pair.src.describe().clone()),
-        verdicts,
-    }
+    Run::conclude(plan, verdicts, Some(pair.src.describe().clone()))
 }

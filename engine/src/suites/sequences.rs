@@ -106,15 +106,28 @@ impl<T: Target> ReferenceStateMachine for Reference<T> {
     }
 }
 
-/// Runs random sequences; on failure, shrinks to a minimal sequence and
-/// returns it as a failing verdict with a paste-ready reproducer.
-pub fn run<T: Target>(model: &T, device: &mut Handle<T>, settings: &Settings) -> Vec<Verdict> {
-    let name = format!(
+/// The check's name: the protocol, the number and length of sequences.
+pub fn name<T: Target>(model: &T, settings: &Settings) -> String {
+    format!(
         "{}/sequences/{}x{}",
         model.label(),
         settings.cases,
         settings.max_len
-    );
+    )
+}
+
+/// Runs random sequences; on failure, shrinks to a minimal sequence and
+/// returns it as a failing verdict with a paste-ready reproducer.
+pub fn run<T: Target>(model: &T, device: &mut Handle<T>, settings: &Settings) -> Vec<Verdict> {
+    let name = name(model, settings);
+    if settings.cases == 0 || settings.max_len == 0 {
+        return vec![Verdict::skip(
+            SuiteId::Sequences,
+            name,
+            &[],
+            "no random sequence was asked for (0 cases or length 0)",
+        )];
+    }
     MODEL.with(|m| *m.borrow_mut() = Some(Rc::new(model.clone()) as Rc<dyn Any>));
     let mut config = Config {
         cases: settings.cases,

@@ -13,6 +13,9 @@ use vfio_mig_model::{Profile, ProtocolName};
 pub fn options() -> Options {
     let mut o = Options::default();
     o.sequences.cases = 32;
+    // A mutant that never answers ends its run within two seconds (a
+    // correct mock answers in microseconds, even on a loaded machine).
+    o.timeout = std::time::Duration::from_secs(2);
     o
 }
 

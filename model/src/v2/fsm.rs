@@ -5,7 +5,8 @@ use super::ops::{DataTag, Expect, FdRef, Op, Outcome};
 use super::state::{MigState, MigrationFlags};
 use crate::reqs::*;
 use crate::{
-    Allowance, Allowed, Belief, Errno, ErrnoSet, FailedSet, Kind, PrecopyEnd, Profile, Protocol, Req,
+    Allowance, Allowed, Belief, CorruptStream, Errno, ErrnoSet, FailedSet, Kind, PrecopyEnd, Profile,
+    Protocol, Req,
 };
 
 /// The data session behind the live fd.
@@ -24,8 +25,12 @@ pub enum SessionIo {
         next: u64,
         /// Length of the complete source stream, once a write said so.
         total: Option<u64>,
-        /// Every byte so far was the next byte of one saved stream.
+        /// Every byte so far was in its place in one saved stream.
         intact: bool,
+        /// Some of those bytes were altered (corrupted or foreign).
+        corrupt: bool,
+        /// A write failed: the device rejected bytes of the stream.
+        rejected: bool,
     },
 }
 
@@ -36,6 +41,8 @@ pub struct Session {
     pub fd: FdRef,
     /// What flows through it.
     pub io: SessionIo,
+    /// A call on the fd has worked: the fd itself is known to be good.
+    pub used: bool,
 }
 
 impl Session {
@@ -49,15 +56,46 @@ impl Session {
                 next: 0,
                 total: None,
                 intact: true,
+                corrupt: false,
+                rejected: false,
             },
         };
-        Session { fd, io }
+        Session { fd, io, used: false }
     }
 
-    /// A resume session that received exactly one complete saved stream.
-    fn resume_complete(&self) -> bool {
-        matches!(self.io, SessionIo::Resume { next, total: Some(t), intact: true } if next == t)
+    /// What leaving RESUMING must do with what this session received.
+    fn resume_verdict(&self) -> Loaded {
+        match self.io {
+            SessionIo::Resume { rejected: true, .. } => Loaded::Rejected,
+            SessionIo::Resume {
+                next,
+                total: Some(t),
+                intact: true,
+                corrupt,
+                ..
+            } if next == t => {
+                if corrupt {
+                    Loaded::Corrupt
+                } else {
+                    Loaded::Whole
+                }
+            }
+            _ => Loaded::Incomplete,
+        }
     }
+}
+
+/// What a resume session received, as leaving RESUMING must judge it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Loaded {
+    /// One whole saved stream: the resume must succeed.
+    Whole,
+    /// A write was rejected (V2-STREAM-006).
+    Rejected,
+    /// Not one saved stream by its length (V2-STREAM-009).
+    Incomplete,
+    /// A stream of the saved length with altered bytes (DEC-018).
+    Corrupt,
 }
 
 /// One concrete model state of a v2 device.
@@ -181,11 +219,30 @@ impl Fsm {
             return;
         };
         let leaves_resume = from == MigState::Resuming && to != MigState::Resuming;
-        if leaves_resume && !s.session.is_some_and(|x| x.resume_complete()) {
+        let loaded = s.session.map_or(Loaded::Incomplete, |x| x.resume_verdict());
+        if leaves_resume && loaded != Loaded::Whole {
             // The first arc, RESUMING -> STOP, must refuse what is not one
-            // complete saved stream (V2-STREAM-006).
-            out.governing.push(V2_STREAM_006);
-            out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_STREAM_006]);
+            // whole saved stream; a corrupted one of the right length is
+            // refused as DEC-018 says.
+            let reqs: &'static [Req] = match (loaded, self.profile.corrupt_stream()) {
+                (Loaded::Rejected, _) => &[V2_STREAM_006],
+                (Loaded::Corrupt, CorruptStream::ShouldDetect) => &[V2_STREAM_010],
+                (Loaded::Corrupt, CorruptStream::MustDetect) => &[V2_STREAM_011],
+                _ => &[V2_STREAM_009],
+            };
+            out.governing.extend_from_slice(reqs);
+            out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, reqs);
+            if reqs == [V2_STREAM_010] {
+                // Accepting it misses a SHOULD only: the resume then goes on.
+                let success: &'static [Req] = &[V2_STREAM_010];
+                out.push(
+                    Expect::SetOk {
+                        fd: path.opens().is_some(),
+                    },
+                    Kind::Warn,
+                    success,
+                );
+            }
             return;
         }
         out.governing
@@ -219,6 +276,18 @@ impl Fsm {
             }
         };
         out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, fault_reqs);
+    }
+
+    /// The rule that refuses a SET of `target` (`None`: not a state) from
+    /// `from`.
+    fn refusal(&self, from: MigState, target: Option<MigState>) -> Req {
+        match target {
+            None => V2_ARC_010,
+            Some(MigState::Error) => V2_ARC_008,
+            Some(_) if from == MigState::Error => V2_ERR_003,
+            Some(to) if !self.flags.supports(to) || !self.flags.supports(from) => V2_FLAG_003,
+            Some(_) => V2_ARC_007,
+        }
     }
 
     /// The states a failed SET may leave (V2-ERR-001, DEC-011), with what
@@ -265,7 +334,18 @@ impl Fsm {
             }
             FdStatus::Dead => &[V2_FD_004],
             FdStatus::Live(sess) => match (sess.io, reading) {
-                (SessionIo::Save { .. }, true) | (SessionIo::Resume { .. }, false) => return Some(sess),
+                (SessionIo::Save { .. }, true) | (SessionIo::Resume { .. }, false) => {
+                    if !sess.used {
+                        // A fd the file layer calls bad, fresh from its SET:
+                        // the SET returned no working fd.
+                        out.push(
+                            Expect::Err(ErrnoSet::Exactly(Errno::EBADF)),
+                            Kind::Breaks,
+                            &[V2_FD_001],
+                        );
+                    }
+                    return Some(sess);
+                }
                 _ => &[V2_FD_005],
             },
         };
@@ -367,8 +447,16 @@ impl Fsm {
             ),
             FdStatus::Live(Session {
                 io: SessionIo::Save { last_initial, .. },
+                used,
                 ..
             }) if s.state.is_precopy() => {
+                if !used {
+                    out.push(
+                        Expect::Err(ErrnoSet::Exactly(Errno::EBADF)),
+                        Kind::Breaks,
+                        &[V2_FD_001],
+                    );
+                }
                 out.push(
                     Expect::Precopy {
                         max_initial: last_initial,
@@ -397,14 +485,39 @@ impl Fsm {
     }
 }
 
-/// Whether `data` is exactly the next bytes of the stream `sess` is loading.
+/// Whether `data` is in the place of the next bytes of the stream `sess`
+/// is loading (altered or not).
 fn continues(sess: &Session, data: DataTag) -> bool {
     match (sess.io, data) {
-        (SessionIo::Resume { next, total, intact }, DataTag::Stream { offset, total: t }) => {
-            intact && offset == next && (total.is_none() || total == t)
-        }
+        (
+            SessionIo::Resume {
+                next, total, intact, ..
+            },
+            DataTag::Stream { offset, total: t } | DataTag::Corrupt { offset, total: t },
+        ) => intact && offset == next && (total.is_none() || total == t),
         _ => false,
     }
+}
+
+/// The rules a refused resume leaves as the reason for the state: the rule
+/// that made the refusal due, and the one about the state after it.
+const RESUME_REFUSALS: [Req; 4] = [V2_STREAM_006, V2_STREAM_009, V2_STREAM_010, V2_STREAM_011];
+
+/// `s` after `op` answered with `observed`, as far as the fd is concerned:
+/// a call that worked on a session's fd shows the fd is good.
+fn touch(mut s: DevState, op: &Op, observed: &Outcome) -> DevState {
+    let fd = match *op {
+        Op::Read { fd, .. } | Op::Write { fd, .. } | Op::PrecopyInfo { fd } => fd,
+        _ => return s,
+    };
+    let worked = matches!(
+        observed,
+        Outcome::Bytes(_) | Outcome::Precopy { .. } | Outcome::Err(Errno::ENOMSG)
+    );
+    if let Some(sess) = s.session.as_mut().filter(|x| x.fd == fd && worked) {
+        sess.used = true;
+    }
+    s
 }
 
 impl Protocol for Fsm {
@@ -440,6 +553,17 @@ impl Protocol for Fsm {
             Op::Get => {
                 out.governing
                     .extend_from_slice(&[V2_STATE_003, V2_STATE_004, V2_FEAT_002, s.cause]);
+                // A state that contradicts the model breaks the rule that
+                // set the state, not the GET's own.
+                let refused_resume = RESUME_REFUSALS.contains(&s.cause);
+                if refused_resume {
+                    out.governing.push(V2_STREAM_012);
+                }
+                for r in std::iter::once(s.cause).chain(refused_resume.then_some(V2_STREAM_012)) {
+                    if !out.blame.contains(&r) {
+                        out.blame.push(r);
+                    }
+                }
                 out.push(
                     Expect::State(s.state),
                     Kind::Normal,
@@ -483,6 +607,7 @@ impl Protocol for Fsm {
         observed: &Outcome,
         out: &mut Belief<DevState>,
     ) {
+        let s = &touch(*s, op, observed);
         let target = match *op {
             Op::Set(to) => Some(to),
             Op::SetRaw(n) => MigState::from_number(n),
@@ -508,12 +633,19 @@ impl Protocol for Fsm {
             }
             (Op::Set(_) | Op::SetRaw(_), Outcome::Err(_)) => {
                 match target.and_then(|to| self.table.path(s.state, to)) {
-                    // A refused request changes nothing.
-                    None => out.insert(*s),
-                    Some(_) if allowance.kind == Kind::Normal => {
-                        // A resume that had to be refused: RESUMING or ERROR.
+                    // A refused request changes nothing; if the state moved
+                    // anyway, the refusal's rule is what the device broke.
+                    None => {
                         let mut kept = *s;
-                        kept.cause = V2_STREAM_006;
+                        kept.cause = self.refusal(s.state, target);
+                        out.insert(kept);
+                    }
+                    Some(_) if allowance.kind == Kind::Normal => {
+                        // A resume that had to be refused: RESUMING or
+                        // ERROR; a later state means the device took what
+                        // it had to refuse.
+                        let mut kept = *s;
+                        kept.cause = allowance.reqs.first().copied().unwrap_or(V2_STREAM_009);
                         out.insert(kept);
                         out.insert(kept.with_state(MigState::Error, None));
                     }
@@ -535,7 +667,7 @@ impl Protocol for Fsm {
                 }
                 out.insert(next);
             }
-            (Op::Write { fd, data, .. }, _) => {
+            (Op::Write { fd, data, len }, _) => {
                 let mut next = *s;
                 if let Some(sess) = next.session.as_mut().filter(|x| x.fd == *fd) {
                     let fits = continues(sess, *data);
@@ -543,6 +675,8 @@ impl Protocol for Fsm {
                         next: n,
                         total,
                         intact,
+                        corrupt,
+                        rejected,
                     } = &mut sess.io
                     {
                         match (observed, data) {
@@ -550,12 +684,31 @@ impl Protocol for Fsm {
                                 *n += u64::from(*k);
                                 *total = *t;
                             }
+                            // Altered bytes taken whole, in their place: a
+                            // stream of the right length, corrupted.
+                            (Outcome::Bytes(k), DataTag::Corrupt { total: t, .. }) if fits && k == len => {
+                                *n += u64::from(*k);
+                                *total = *t;
+                                *corrupt = true;
+                            }
                             (Outcome::Err(e), _) if self.profile.is_retryable(*e) => {}
                             (Outcome::Bytes(0), _) => {}
+                            // The device rejected bytes of the stream.
+                            (Outcome::Err(_), _) => {
+                                *rejected = true;
+                                *intact = false;
+                            }
                             _ => *intact = false,
                         }
                     }
                 }
+                out.insert(next);
+            }
+            (Op::Get, Outcome::State(_)) => {
+                // The state is confirmed: from here on only a request or a
+                // reset may change it (V2-STATE-004).
+                let mut next = *s;
+                next.cause = V2_STATE_004;
                 out.insert(next);
             }
             (Op::PrecopyInfo { .. }, Outcome::Precopy { initial_bytes, .. }) => {

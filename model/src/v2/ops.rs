@@ -30,7 +30,17 @@ pub enum DataTag {
         /// Length of the complete source stream, if known.
         total: Option<u64>,
     },
-    /// Bytes that are not a saved stream (corrupt, random, from elsewhere).
+    /// Bytes at `offset` of a saved stream of `total` bytes, in its place
+    /// and of its length, but altered (corrupted, or from another device):
+    /// only a device that checks its data can tell.
+    Corrupt {
+        /// Offset of the first byte in the source stream.
+        offset: u64,
+        /// Length of the complete source stream, if known.
+        total: Option<u64>,
+    },
+    /// Bytes that are not a saved stream and not in one's place (random,
+    /// of another length).
     Garbage,
 }
 
@@ -87,6 +97,9 @@ impl fmt::Display for Op {
             Op::Read { fd, len } => write!(f, "read({fd}, {len})"),
             Op::Write { fd, len, data } => match data {
                 DataTag::Stream { offset, .. } => write!(f, "write({fd}, {len} stream bytes @{offset})"),
+                DataTag::Corrupt { offset, .. } => {
+                    write!(f, "write({fd}, {len} corrupted stream bytes @{offset})")
+                }
                 DataTag::Garbage => write!(f, "write({fd}, {len} garbage bytes)"),
             },
             Op::PrecopyInfo { fd } => write!(f, "PRECOPY_INFO({fd})"),
