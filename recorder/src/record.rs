@@ -187,8 +187,8 @@ impl Recorder {
         let step = Step {
             op: "read".into(),
             fd: Some(n),
-            len: Some(len as u32),
-            bytes: result.ok().map(|b| b.len() as u32),
+            len: Some(len as u64),
+            bytes: result.ok().map(|b| b.len() as u64),
             errno: result.err(),
             ..Step::default()
         };
@@ -216,8 +216,8 @@ impl Recorder {
         let mut step = Step {
             op: "write".into(),
             fd: Some(n),
-            len: Some(buf.len() as u32),
-            bytes: result.ok().map(|b| b as u32),
+            len: Some(buf.len() as u64),
+            bytes: result.ok().map(|b| b as u64),
             errno: result.err(),
             stream_offset: Some(cursor),
             ..Step::default()
