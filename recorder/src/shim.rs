@@ -16,7 +16,8 @@
 //!   recorder is not recorded but counted, and the trace says so;
 //! - the lock names the process that holds it: a child made by `fork` while
 //!   another thread held it takes it over with fresh state instead of
-//!   waiting forever;
+//!   waiting forever; a child that runs in the parent's memory (`vfork`)
+//!   records nothing;
 //! - a panic in the recorder stops recording, never the host.
 
 use crate::record::{FdSet, Recorder};
@@ -77,6 +78,8 @@ fn real() -> &'static Real {
 /// The recorder behind a lock that names the process holding it (0: free).
 struct Shared {
     owner: AtomicU32,
+    /// The process whose state `rec` is.
+    home: AtomicU32,
     dir: PathBuf,
     followed: Arc<FdSet>,
     rec: UnsafeCell<Recorder>,
@@ -102,6 +105,9 @@ impl Shared {
                 Err(p) if p == pid => std::thread::yield_now(),
                 // Held by the process this one was forked from, by a thread
                 // that does not exist here: the state may be half-changed.
+                // (Only in a child made by fork: a child that shares our
+                // memory never gets this far, see `with_recorder`.)
+                Err(_) if FORKED.load(Ordering::Relaxed) != pid => std::thread::yield_now(),
                 Err(p) => {
                     if self
                         .owner
@@ -130,6 +136,7 @@ impl Shared {
                 std::mem::forget(std::mem::replace(rec, fresh));
             }
             rec.process(pid);
+            self.home.store(pid, Ordering::Release);
             drain_lost(rec);
             f(rec);
         }));
@@ -146,10 +153,13 @@ fn shared() -> Option<&'static Shared> {
     SHARED
         .get_or_init(|| {
             let dir = PathBuf::from(std::env::var_os("VFIO_MIG_TRACE_DIR")?);
+            // The program may change its working directory later.
+            let dir = std::path::absolute(&dir).unwrap_or(dir);
             let followed = Arc::new(FdSet::new());
             let rec = Recorder::with_fds(Some(dir.clone()), std::process::id(), followed.clone());
             Some(Shared {
                 owner: AtomicU32::new(0),
+                home: AtomicU32::new(std::process::id()),
                 dir,
                 followed,
                 rec: UnsafeCell::new(rec),
@@ -164,6 +174,19 @@ extern "C" fn init() {
     real();
     shared();
     probe_works();
+    // SAFETY: registers a plain function for the child side of fork(); no
+    // pointers are passed.
+    unsafe { libc::pthread_atfork(None, None, Some(forked_child)) };
+}
+
+/// The pid of this process when it was made by `fork` (the C library runs
+/// this in the child): such a child has memory of its own, so it may take
+/// over the recorder's state. A child that shares our memory (`vfork`,
+/// `clone`) is not marked, and records nothing.
+static FORKED: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn forked_child() {
+    FORKED.store(std::process::id(), Ordering::Relaxed);
 }
 
 // SAFETY: a function pointer in .init_array is called once by the loader
@@ -225,11 +248,15 @@ fn with_recorder(fd: c_int, f: impl FnOnce(&mut Recorder)) {
     if BROKEN.load(Ordering::Relaxed) {
         return;
     }
+    let pid = std::process::id();
+    if pid != shared.home.load(Ordering::Acquire) && pid != FORKED.load(Ordering::Relaxed) {
+        return; // a child running in our memory: the state is the parent's
+    }
     if BUSY.with(|b| b.replace(true)) {
         note_lost(fd);
         return;
     }
-    shared.enter(std::process::id(), f);
+    shared.enter(pid, f);
     BUSY.with(|b| b.set(false));
 }
 

@@ -21,6 +21,7 @@ const PRELUDE: &str = r#"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/time.h>
@@ -68,7 +69,7 @@ fn build(dir: &Path, body: &str) -> PathBuf {
         .args(["-O1", "-Wall", "-Wextra", "-Werror", "-o"])
         .arg(&bin)
         .arg(&src)
-        .arg("-ldl")
+        .args(["-ldl", "-pthread"])
         .output()
         .expect("cannot run cc");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -485,6 +486,98 @@ int main(void)
     for t in [&p, &c] {
         assert_eq!(check(t, profile()).unwrap().violation, None, "{t}");
     }
+}
+
+/// Item: a child forked while another thread is inside the recorder
+/// (holding its lock) records on, instead of waiting forever for a lock
+/// whose holder does not exist in the child.
+#[test]
+fn children_forked_while_another_thread_records_do_not_hang() {
+    let dir = tmp("fork-threads");
+    let bin = build(
+        &dir,
+        r#"
+static int data_fd;
+static volatile int stop;
+
+static void *spin(void *arg)
+{
+	static char b[16];
+	(void)arg;
+	while (!stop)
+		if (write(data_fd, b, sizeof(b)) != sizeof(b))
+			_exit(5);
+	return NULL;
+}
+
+int main(void)
+{
+	pthread_t t;
+	int forks = 100, st;
+	data_fd = open("/dev/null", O_WRONLY);
+	if (data_fd < 0 || test_set(1000, 4, data_fd) || pthread_create(&t, NULL, spin, NULL))
+		return 2;
+	for (int i = 0; i < forks; i++) {
+		pid_t c = fork();
+		if (c == 0) {
+			/* Another device: the child enters the recorder. */
+			test_set(2000, 1, -1);
+			_exit(0);
+		}
+		if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st))
+			return 4;
+	}
+	stop = 1;
+	pthread_join(t, NULL);
+	printf("%d\n", forks);
+	return 0;
+}
+"#,
+    );
+    let traced = tmp("fork-threads-traces");
+    assert_eq!(stdout(&run(&bin, Some(&traced))), "100\n");
+    let children = traces(&traced)
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with("-fd2000.json"))
+        .count();
+    assert_eq!(children, 100, "each child recorded its own device");
+}
+
+/// Item: a child that runs in the parent's memory (vfork) records nothing
+/// and leaves the parent's state alone: its close of a data fd (its own
+/// copy) is not the parent's.
+#[test]
+fn a_vforked_child_leaves_the_parents_trace_alone() {
+    let dir = tmp("vfork");
+    let bin = build(
+        &dir,
+        r#"
+int main(void)
+{
+	static char buf[64];
+	int n = open("/dev/null", O_WRONLY), st;
+	if (n < 0 || test_set(1000, 4, n) || write(n, buf, 64) != 64)
+		return 2;
+	pid_t c = vfork();
+	if (c == 0) {
+		close(n);
+		_exit(0);
+	}
+	if (c < 0 || waitpid(c, &st, 0) != c || st != 0 || write(n, buf, 32) != 32)
+		return 3;
+	test_set(1000, 1, -1);
+	return 0;
+}
+"#,
+    );
+    let traced = tmp("vfork-traces");
+    stdout(&run(&bin, Some(&traced)));
+    let files = traces(&traced);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let ops: Vec<String> = steps(&text).into_iter().map(|s| s.op).collect();
+    assert_eq!(ops, ["set", "write", "write", "set"], "{text}");
+    assert_eq!(check(&text, profile()).unwrap().violation, None);
 }
 
 /// Item: an unwritable trace directory is said once on stderr, naming the
