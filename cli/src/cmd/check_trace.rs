@@ -46,7 +46,7 @@ pub fn exec(catalogue: &Catalogue, args: &Args) -> Result<ExitCode, String> {
                 None => println!("{file}: {} steps, every one allowed by the model", checked.steps),
                 Some(lost) => println!(
                     "{file}: {} steps, every one allowed by the model; at step {} the recorder lost {} \
-                     calls, so the steps after it are not judged",
+                     call(s), so the steps after it are not judged",
                     checked.steps, lost.at, lost.count
                 ),
             }
