@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::io::IntoRawFd;
 use std::path::{Path, PathBuf};
@@ -269,7 +269,7 @@ impl Recorder {
                 }
             }
         }
-        let Some((mut file, path)) = made else {
+        let Some((file, path)) = made else {
             let e = last_err.map(|e| e.to_string()).unwrap_or_default();
             self.warn(format!("cannot write traces in {}: {e}", dir.display()));
             return Sink::Failed;
@@ -280,27 +280,35 @@ impl Recorder {
         let mut header = Header::new(log.flags, log.data_size);
         let parent = log.parent.take();
         header.forked_from = parent.as_ref().map(|(p, _)| *p);
-        let mut text = serde_json::to_string(&header).unwrap_or_default();
-        text.push('\n');
-        if let Some((_, from)) = &parent {
-            let copied = copy_steps(from, log.steps, &mut text);
-            if copied < log.steps {
-                // The parent's file no longer holds them: say so, and the
-                // checker judges nothing after it.
-                let lost = Step {
-                    op: LOST.into(),
-                    count: Some(log.steps - copied),
-                    ..Step::default()
-                };
-                text.push_str(&serde_json::to_string(&lost).unwrap_or_default());
-                text.push('\n');
-                log.steps = copied + 1;
+        // Written through a small buffer: a parent's steps are copied line
+        // by line, never held whole.
+        let mut w = BufWriter::new(&file);
+        let written = (|| {
+            w.write_all(serde_json::to_string(&header).unwrap_or_default().as_bytes())?;
+            w.write_all(b"\n")?;
+            match &parent {
+                Some((_, from)) => {
+                    let copied = copy_steps(from, log.steps, &mut w)?;
+                    if copied < log.steps {
+                        // The parent's file no longer holds them: say so,
+                        // and the checker judges nothing after it.
+                        let lost = Step {
+                            op: LOST.into(),
+                            count: Some(log.steps - copied),
+                            ..Step::default()
+                        };
+                        w.write_all(serde_json::to_string(&lost).unwrap_or_default().as_bytes())?;
+                        w.write_all(b"\n")?;
+                        log.steps = copied + 1;
+                    }
+                }
+                None => log.steps = 0,
             }
-        } else {
-            log.steps = 0;
-        }
+            w.flush()
+        })();
+        drop(w);
         let id = file.metadata().map(|m| (m.dev(), m.ino()));
-        match (file.write_all(text.as_bytes()), id) {
+        match (written, id) {
             (Ok(()), Ok(id)) => {
                 log.path = Some(path);
                 Sink::Open { file, id }
@@ -572,11 +580,11 @@ fn append(log: &mut DeviceLog, line: &str) -> Result<(), Option<String>> {
     Ok(())
 }
 
-/// Appends to `out` the first `n` step lines of the trace at `from` (after
-/// its header line); returns how many it found.
-fn copy_steps(from: &Path, n: u64, out: &mut String) -> u64 {
+/// Copies to `out` the first `n` step lines of the trace at `from` (after
+/// its header line); returns how many it found there.
+fn copy_steps(from: &Path, n: u64, out: &mut impl Write) -> std::io::Result<u64> {
     let Ok(f) = File::open(from) else {
-        return 0;
+        return Ok(0);
     };
     let mut r = BufReader::new(f);
     let mut line = String::new();
@@ -588,9 +596,9 @@ fn copy_steps(from: &Path, n: u64, out: &mut String) -> u64 {
             _ => break,
         }
         if i > 0 {
-            out.push_str(&line);
+            out.write_all(line.as_bytes())?;
             copied += 1;
         }
     }
-    copied
+    Ok(copied)
 }
