@@ -45,9 +45,10 @@
 //! saved stream of that many bytes (a writer that appends learns the length
 //! only when the program leaves RESUMING); the reader gives them that total.
 //! `{"op":"lost","count":N}` says the writer missed N calls there (the
-//! recorder drops a call made by a signal handler while the same thread
-//! was inside the recorder); the device's state is unknown after it, so a
-//! trace is judged up to its first `lost` step.
+//! recorder writes it for calls a signal handler made while its thread was
+//! inside the recorder, for a call whose argument it could not read safely,
+//! and for parent steps a forked child could not copy); the device's state
+//! is unknown after it, so a trace is judged up to its first `lost` step.
 //!
 //! `len` (bytes asked for or offered) and `bytes` (bytes moved) are
 //! unsigned 64-bit numbers. The model's operations carry 32-bit lengths:
