@@ -52,12 +52,30 @@ fn library() -> PathBuf {
     so
 }
 
-/// A fresh directory for one test.
-fn tmp(name: &str) -> PathBuf {
+/// A fresh directory for one test, removed when the test passes (kept
+/// for a look when it fails).
+struct Tmp(PathBuf);
+
+impl std::ops::Deref for Tmp {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn tmp(name: &str) -> Tmp {
     let dir = std::env::temp_dir().join(format!("vfio-mig-preload-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Tmp(dir)
 }
 
 /// `body` (a `main` and what it needs) compiled with the prelude.
@@ -183,7 +201,7 @@ int main(void)
     );
     let without = stdout(&run(&bin, None));
     let traced = tmp("ioctl-traces");
-    let with = stdout(&run(&bin, Some(&traced)));
+    let with = stdout(&run(&bin, Some(&*traced)));
     assert_eq!(with.replacen("recording\n", "", 1), without, "the same answers");
     assert!(with.contains("recording\n"));
     assert_eq!(without.lines().count(), 2 * (4 * 3 + 1));
@@ -266,7 +284,7 @@ int main(void)
     );
     for _ in 0..3 {
         let traced = tmp("signal-traces");
-        let out = stdout(&run(&bin, Some(&traced)));
+        let out = stdout(&run(&bin, Some(&*traced)));
         let n: Vec<u64> = out.split_whitespace().map(|x| x.parse().unwrap()).collect();
         let (writes, handler_writes, handled) = (n[0], n[1], n[2]);
         assert_eq!(writes, 20000);
@@ -317,7 +335,7 @@ int main(void)
     );
     let without = stdout(&run(&bin, None));
     let traced = tmp("null-traces");
-    assert_eq!(stdout(&run(&bin, Some(&traced))), without);
+    assert_eq!(stdout(&run(&bin, Some(&*traced))), without);
     assert_eq!(without, "read0 0 0\nread16 -1 14\nwrite16 -1 14\nwrite0 0 0\n");
     let files = traces(&traced);
     let s = steps(&std::fs::read_to_string(&files[0]).unwrap());
@@ -369,7 +387,7 @@ int main(void)
 "#,
     );
     let traced = tmp("gib-traces");
-    let out = stdout(&run(&bin, Some(&traced)));
+    let out = stdout(&run(&bin, Some(&*traced)));
     let n: Vec<i64> = out.split_whitespace().map(|x| x.parse().unwrap()).collect();
     assert_eq!(n[0], 1 << 30);
     // Keeping the bytes took 1 GiB more than this.
@@ -414,7 +432,7 @@ int main(void)
 "#,
     );
     let traced = tmp("huge-traces");
-    assert_eq!(stdout(&run(&bin, Some(&traced))), "96 0\n");
+    assert_eq!(stdout(&run(&bin, Some(&*traced))), "96 0\n");
     let files = traces(&traced);
     assert_eq!(files.len(), 1, "{files:?}");
     let text = std::fs::read_to_string(&files[0]).unwrap();
@@ -463,7 +481,7 @@ int main(void)
 "#,
     );
     let traced = tmp("fork-traces");
-    let out = stdout(&run(&bin, Some(&traced)));
+    let out = stdout(&run(&bin, Some(&*traced)));
     let pids: Vec<u32> = out.split_whitespace().map(|x| x.parse().unwrap()).collect();
     let (parent, child) = (pids[0], pids[1]);
     let file = |pid: u32| traced.join(format!("vfio-mig-trace-{pid}-fd1000.json"));
@@ -535,7 +553,7 @@ int main(void)
 "#,
     );
     let traced = tmp("fork-threads-traces");
-    assert_eq!(stdout(&run(&bin, Some(&traced))), "100\n");
+    assert_eq!(stdout(&run(&bin, Some(&*traced))), "100\n");
     let children = traces(&traced)
         .iter()
         .filter(|p| p.to_string_lossy().ends_with("-fd2000.json"))
@@ -571,7 +589,7 @@ int main(void)
 "#,
     );
     let traced = tmp("vfork-traces");
-    stdout(&run(&bin, Some(&traced)));
+    stdout(&run(&bin, Some(&*traced)));
     let files = traces(&traced);
     assert_eq!(files.len(), 1, "{files:?}");
     let text = std::fs::read_to_string(&files[0]).unwrap();
@@ -605,7 +623,7 @@ int main(void)
 "#,
     );
     let missing = dir.join("no-such-dir");
-    let out = run(&bin, Some(&missing));
+    let out = run(&bin, Some(&*missing));
     assert_eq!(stdout(&out), "done\n");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");

@@ -13,12 +13,30 @@ const GET: u32 = 1 << 16;
 const SET: u32 = 1 << 17;
 const PID: u32 = 4242;
 
-/// A fresh directory for one test.
-fn tmp(name: &str) -> PathBuf {
+/// A fresh directory for one test, removed when the test passes (kept
+/// for a look when it fails).
+struct Tmp(PathBuf);
+
+impl std::ops::Deref for Tmp {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn tmp(name: &str) -> Tmp {
     let dir = std::env::temp_dir().join(format!("vfio-mig-record-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Tmp(dir)
 }
 
 fn recorder(dir: &Path) -> Recorder {
@@ -234,7 +252,7 @@ fn a_call_not_meant_for_an_unknown_fd_starts_no_trace() {
     let mut r = recorder(&dir);
     set(&mut r, 3, 3, -1, Some(ENOTTY));
     assert!(r.path(3).is_none());
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(&*dir).unwrap().count(), 0);
     // On a device the recorder knows, a failure is a step like any other.
     r.feature(3, GET | 1, &1u64.to_le_bytes(), Ok(()));
     set(&mut r, 3, 3, -1, Some(ENOTTY));
