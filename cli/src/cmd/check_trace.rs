@@ -1,5 +1,7 @@
-//! `vfio-mig check-trace FILE`: a recorded v2 trace against the model,
-//! without any device.
+//! `vfio-mig check-trace FILE`: a recorded v2 trace (`vfio-mig-trace/1` or
+//! `/2`) against the model, without any device. Exits 1 at a step the model
+//! does not allow, 3 when the trace is allowed up to calls the recorder
+//! lost (the rest is not judged).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -40,14 +42,25 @@ pub fn exec(catalogue: &Catalogue, args: &Args) -> Result<ExitCode, String> {
     let checked = vfio_mig_trace::check(&text, profile).map_err(|e| format!("{file}: {e}"))?;
     match &checked.violation {
         None => {
-            println!("{file}: {} steps, every one allowed by the model", checked.steps);
+            match checked.lost {
+                None => println!("{file}: {} steps, every one allowed by the model", checked.steps),
+                Some(lost) => println!(
+                    "{file}: {} steps, every one allowed by the model; at step {} the recorder lost {} \
+                     call(s), so the steps after it are not judged",
+                    checked.steps, lost.at, lost.count
+                ),
+            }
             if !checked.warnings.is_empty() {
                 println!(
                     "SHOULD not met: {}",
                     vfio_mig_model::join_ids(&checked.warnings, ", ")
                 );
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(if checked.lost.is_some() {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Some((at, reqs, what)) => {
             println!(
