@@ -3,7 +3,7 @@
 //! lengths above 4 GiB are judged correctly, a `lost` step ends the
 //! judgement, and malformed lines are clear errors.
 
-use vfio_mig_model::reqs::{V2_FLAG_003, V2_STREAM_006};
+use vfio_mig_model::reqs::{V2_FLAG_003, V2_STREAM_009};
 use vfio_mig_model::v2::{DataTag, FdRef, MigrationFlags, Op, Outcome};
 use vfio_mig_model::{Profile, ProtocolName};
 use vfio_mig_trace::{check, read, write, write_lines, Lost, FORMAT_LINES};
