@@ -114,6 +114,13 @@ fn bad_input_is_one_clear_line_and_exit_two() {
         "{}",
         stderr(&o)
     );
+    // A report of the earlier layout is refused by its version, not
+    // misread (a schema-1 report has no `complete`, so it could not say
+    // whether its run stopped).
+    std::fs::write(junk.join("old.json"), r#"{"schema": 1, "target": {}}"#).unwrap();
+    let o = vfio_mig(&["run", "--baseline", junk.join("old.json").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("a report of schema 1"), "{}", stderr(&o));
 }
 
 #[test]

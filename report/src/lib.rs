@@ -458,6 +458,20 @@ pub struct Deviation {
 /// kilobytes; anything near this is not one).
 pub const MAX_DEVIATIONS_FILE: u64 = 1 << 20;
 
+/// Why a `report.json` could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Not JSON, or not the layout of a report.
+    #[error("not a vfio-mig JSON report: {0}")]
+    Json(serde_json::Error),
+    /// A report of another layout version.
+    #[error("a report of schema {}, this version reads schema {SCHEMA_VERSION} only (run the old baseline again with this version)", found.map_or("(none)".to_string(), |n| n.to_string()))]
+    Schema {
+        /// The version found, if any.
+        found: Option<u32>,
+    },
+}
+
 /// Why a deviations file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum DeviationError {
@@ -715,9 +729,19 @@ impl Report {
         serde_json::to_string_pretty(self).expect("a report always serialises")
     }
 
-    /// Reads a report written by [`Report::to_json`].
-    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
+    /// Reads a report written by [`Report::to_json`] with this
+    /// [`SCHEMA_VERSION`]; a report of another version is refused by name
+    /// rather than misread.
+    pub fn from_json(text: &str) -> Result<Self, ReadError> {
+        #[derive(Deserialize)]
+        struct Version {
+            schema: Option<u32>,
+        }
+        let version: Version = serde_json::from_str(text).map_err(ReadError::Json)?;
+        match version.schema {
+            Some(SCHEMA_VERSION) => serde_json::from_str(text).map_err(ReadError::Json),
+            found => Err(ReadError::Schema { found }),
+        }
     }
 
     /// The same report with every timing zeroed, for comparisons.

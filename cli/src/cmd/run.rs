@@ -304,10 +304,7 @@ pub fn exec(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
-            Some(
-                Report::from_json(&text)
-                    .map_err(|e| format!("{}: not a vfio-mig JSON report: {e}", path.display()))?,
-            )
+            Some(Report::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?)
         }
         None => None,
     };
