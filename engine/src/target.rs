@@ -7,8 +7,8 @@ use crate::trace::Traced;
 use vfio_mig_device::{Description, Fault, Speaks, Transport};
 use vfio_mig_model::reqs::*;
 use vfio_mig_model::v1::{self, Field, Region, V1State};
-use vfio_mig_model::v2::{self, DataTag, FdRef, Fsm, MigState, MigrationFlags};
-use vfio_mig_model::{Belief, Profile, ProtocolName, Req};
+use vfio_mig_model::v2::{self, uapi, Access, DataTag, FdRef, FeatureReq, Fsm, MigState, MigrationFlags};
+use vfio_mig_model::{Belief, Profile, ProtocolName, Req, Uapi};
 
 /// One step of bringing a device into a state before a check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +80,10 @@ pub trait Target: Speaks + Traced + Clone {
     const DEADLINE: Req;
 }
 
+/// Why a feature request with a chosen `argsz` means something else over
+/// vfio-user.
+pub const ARGSZ_OVER_VFIO_USER: &str = "over vfio-user a request's argsz bounds the reply, not the request (a short one gets a cut reply, not EINVAL): malformed messages are the wire checks' business";
+
 /// Requirements a transport cannot exercise, each with the reason the
 /// report gives.
 pub fn not_applicable(transport: Transport) -> &'static [(Req, &'static str)] {
@@ -98,6 +102,7 @@ pub fn not_applicable(transport: Transport) -> &'static [(Req, &'static str)] {
             (V2_PRE_002, NO_INFO),
             (V2_PRE_003, NO_INFO),
             (V2_SIZE_001, "vfio-user has no MIG_DATA_SIZE"),
+            (V2_FEAT_003, ARGSZ_OVER_VFIO_USER),
         ],
         _ => &[
             (V2_VU_001, VU_ONLY),
@@ -114,7 +119,9 @@ impl Target for Fsm {
 
     fn model(desc: &Description, profile: Profile) -> Self {
         let flags = desc.flags.unwrap_or(MigrationFlags::STOP_COPY);
-        Fsm::new(flags, profile, desc.data_size).with_precopy_info(desc.transport.precopy_info())
+        Fsm::new(flags, profile, desc.data_size)
+            .with_precopy_info(desc.transport.precopy_info())
+            .with_uapi(desc.uapi)
     }
 
     fn label(&self) -> String {
@@ -181,10 +188,16 @@ impl Target for Fsm {
                 data: DataTag::Garbage,
             });
             if self.flags().pre_copy() && self.precopy_info() {
-                ops.push(v2::Op::PrecopyInfo { fd });
+                ops.push(v2::Op::PrecopyInfo { fd, flags: 0 });
             }
         }
         ops.push(v2::Op::DataSize);
+        // The PRECOPY_INFOv2 opt-in changes what PRECOPY_INFO may answer.
+        if self.flags().pre_copy() && self.precopy_info() && self.uapi() >= Uapi::Linux7_3 {
+            let opt_in = FeatureReq::full(uapi::FEATURE_MIG_PRECOPY_INFO_V2 as u16, Access::SET)
+                .expect("the opt-in is a feature request");
+            ops.push(v2::Op::Feature(opt_in));
+        }
         ops
     }
 

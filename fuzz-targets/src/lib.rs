@@ -82,8 +82,19 @@ fn v2_op(u: &mut Unstructured) -> Result<v2::Op> {
             };
             v2::Op::Write { fd, len, data }
         }
-        6 => v2::Op::PrecopyInfo { fd },
-        7 => v2::Op::DataSize,
+        6 => v2::Op::PrecopyInfo {
+            fd,
+            flags: u.arbitrary()?,
+        },
+        7 if u.arbitrary()? => v2::Op::DataSize,
+        7 => {
+            let flags: u32 = u.arbitrary()?;
+            let number = (flags & v2::uapi::FEATURE_MASK) as u16;
+            match v2::FeatureReq::new(number, v2::Access::of_bits(flags), u.int_in_range(0..=24)?) {
+                Ok(req) => v2::Op::Feature(req),
+                Err(_) => v2::Op::DataSize,
+            }
+        }
         8 => v2::Op::Close { fd },
         _ => v2::Op::Reset,
     })
@@ -167,8 +178,10 @@ fn v2_outcome(u: &mut Unstructured) -> Result<v2::Outcome> {
         3 => v2::Outcome::Precopy {
             initial_bytes: u.arbitrary()?,
             dirty_bytes: u.arbitrary()?,
+            flags: u.arbitrary()?,
         },
-        4 => v2::Outcome::Size(u.arbitrary()?),
+        4 if u.arbitrary()? => v2::Outcome::Size(u.arbitrary()?),
+        4 => v2::Outcome::Flags(u.arbitrary()?),
         5 => v2::Outcome::Done,
         _ => v2::Outcome::Err(vfio_mig_model::Errno(u.int_in_range(1..=133)?)),
     })

@@ -24,7 +24,7 @@ pub mod v2;
 /// The catalogue's requirement IDs, each knowing its level (generated from
 /// `spec/*.yaml` in `vfio-mig-spec`).
 pub use vfio_mig_spec::ids as reqs;
-pub use vfio_mig_spec::{join_ids, Level, ProtocolName, Req};
+pub use vfio_mig_spec::{join_ids, Level, ProtocolName, Req, Uapi};
 
 pub use belief::Belief;
 pub use errno::{Errno, ErrnoSet};

@@ -20,7 +20,7 @@ use vfio_mig_engine::regression;
 use vfio_mig_engine::trace::Trace;
 use vfio_mig_engine::verdict::{SuiteId, Verdict};
 use vfio_mig_model::v2::MigrationFlags;
-use vfio_mig_model::{Profile, Req};
+use vfio_mig_model::{Profile, Req, Uapi};
 use vfio_mig_spec::{Catalogue, Checker, FlagName, Level, ProtocolName, Requirement};
 
 /// Version of the JSON layout (see `reports/SCHEMA.md`).
@@ -221,6 +221,10 @@ pub struct Target {
     pub protocol: String,
     /// v2 flags (`STOP_COPY+P2P`), empty for v1.
     pub flags: String,
+    /// v2: the kernel uAPI revision whose rules judged the device
+    /// (`Linux 7.3`); empty for v1.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub uapi: String,
     /// Decisions of the catalogue taken otherwise than by default, as
     /// `DEC-013=enomsg-or-zero` (absent when every default holds).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -358,6 +362,7 @@ fn flag_present(flags: Option<MigrationFlags>, f: FlagName) -> bool {
 fn result_of(
     r: &Requirement,
     flags: Option<MigrationFlags>,
+    uapi: Uapi,
     profile: &Profile,
     verdicts: &[Verdict],
 ) -> ReqResult {
@@ -399,8 +404,16 @@ fn result_of(
             FlagName::PreCopy => "PRE_COPY",
         })
         .collect();
+    let newer = r.since.filter(|since| *since > uapi);
     let (status, reason) = if let Some(why) = other_option {
         (ReqStatus::Skip, Some(why))
+    } else if let Some(since) = newer {
+        (
+            ReqStatus::Skip,
+            Some(format!(
+                "not applicable: a rule of {since}, and the device speaks the uAPI of {uapi}"
+            )),
+        )
     } else if !missing.is_empty() {
         (
             ReqStatus::Skip,
@@ -585,6 +598,7 @@ impl Report {
         profile: &Profile,
         device: &str,
         flags: Option<MigrationFlags>,
+        uapi: Uapi,
         verdicts: &[Verdict],
     ) -> Self {
         let protocol = profile.protocol();
@@ -599,7 +613,7 @@ impl Report {
                 model_only.push(r.id.to_string());
                 continue;
             }
-            requirements.push(result_of(r, flags, profile, verdicts));
+            requirements.push(result_of(r, flags, uapi, profile, verdicts));
         }
         // Failures first, then warnings, then the rest in catalogue order.
         requirements.sort_by_key(|r| match r.status {
@@ -613,6 +627,10 @@ impl Report {
                 device: device.to_owned(),
                 protocol: protocol.to_string(),
                 flags: flags.map(|f| f.to_string()).unwrap_or_default(),
+                uapi: match protocol {
+                    ProtocolName::V2 => uapi.to_string(),
+                    ProtocolName::V1 => String::new(),
+                },
                 decisions: Vec::new(),
             },
             summary: Counts {

@@ -124,8 +124,10 @@ fn expected(o: &Outcome) -> String {
         Outcome::Precopy {
             initial_bytes,
             dirty_bytes,
-        } => format!("initial {initial_bytes} dirty {dirty_bytes}"),
+            flags,
+        } => format!("initial {initial_bytes} dirty {dirty_bytes} flags {flags:#x}"),
         Outcome::Size(n) => format!("size {n}"),
+        Outcome::Flags(n) => format!("migration flags {n:#x}"),
         Outcome::Done => "ok".into(),
         Outcome::Err(e) => format!("errno {}", e.0),
     }
@@ -160,9 +162,15 @@ fn step(op: &Op, o: &Outcome) -> String {
                 fd.0
             )
         }
-        Op::PrecopyInfo { fd } => format!(
-            "struct vfio_precopy_info i = {{ .argsz = sizeof(i) }}; int e = CALL(ioctl(fd_at({}), VFIO_MIG_GET_PRECOPY_INFO, &i)); if (e) answer(got, e, 0, 0); else sprintf(got, \"initial %llu dirty %llu\", (unsigned long long)i.initial_bytes, (unsigned long long)i.dirty_bytes);",
+        Op::PrecopyInfo { fd, flags } => format!(
+            "struct vfio_precopy_info i = {{ .argsz = sizeof(i), .flags = {flags:#x}u }}; int e = CALL(ioctl(fd_at({}), VFIO_MIG_GET_PRECOPY_INFO, &i)); if (e) answer(got, e, 0, 0); else sprintf(got, \"initial %llu dirty %llu flags %#x\", (unsigned long long)i.initial_bytes, (unsigned long long)i.dirty_bytes, i.flags);",
             fd.0
+        ),
+        Op::Feature(req) => format!(
+            "struct {{ struct vfio_device_feature f; uint64_t payload; }} a = {{ .f = {{ .argsz = {}u, .flags = {:#x}u }} }}; int e = CALL(ioctl(dev, VFIO_DEVICE_FEATURE, &a)); if (e) answer(got, e, 0, 0); else if ({}) sprintf(got, \"migration flags %#llx\", (unsigned long long)a.payload); else strcpy(got, \"ok\");",
+            req.argsz(),
+            req.flags(),
+            matches!(o, Outcome::Flags(_)) as u8
         ),
         Op::DataSize => format!(
             "struct {{ struct vfio_device_feature f; uint64_t len; }} a = {{ .f = {{ .argsz = sizeof(a), .flags = VFIO_DEVICE_FEATURE_GET | {} }} }}; int e = CALL(ioctl(dev, VFIO_DEVICE_FEATURE, &a)); if (e) answer(got, e, 0, 0); else sprintf(got, \"size %llu\", (unsigned long long)a.len);",

@@ -28,7 +28,14 @@ fn run(mutant: Option<Mutant>) -> Vec<Verdict> {
 /// The check's trace in the JSON trace format, as `run --traces` writes it.
 fn json(v: &Verdict) -> Option<String> {
     let pairs = v.trace.v2_pairs();
-    (!pairs.is_empty()).then(|| vfio_mig_trace::write(MigrationFlags::accepted()[FLAGS], true, &pairs))
+    (!pairs.is_empty()).then(|| {
+        vfio_mig_trace::write(
+            MigrationFlags::accepted()[FLAGS],
+            true,
+            vfio_mig_model::Uapi::Linux7_3,
+            &pairs,
+        )
+    })
 }
 
 #[test]

@@ -89,7 +89,7 @@ pub fn save_v2(c: &mut Checker<'_, Fsm>, chunk: u32, precopy: bool) -> Result<Sa
         // Pre-copy iterations until the device has nothing more for now.
         for _ in 0..64 {
             if c.model().precopy_info() {
-                c.step(v2::Op::PrecopyInfo { fd })?;
+                c.step(v2::Op::PrecopyInfo { fd, flags: 0 })?;
             }
             if !drain_v2(c, fd, chunk, true, &mut bytes)? {
                 break;

@@ -297,7 +297,10 @@ pub fn dead_fds_v2(model: &Fsm, device: &mut Handle<Fsm>) -> Vec<Verdict> {
                 &mut io,
             )?;
             if c.model().precopy_info() {
-                c.step(v2::Op::PrecopyInfo { fd: FdRef(0) })?;
+                c.step(v2::Op::PrecopyInfo {
+                    fd: FdRef(0),
+                    flags: 0,
+                })?;
             }
             c.step(v2::Op::Close { fd: FdRef(0) })?;
             c.step(v2::Op::Read {

@@ -10,6 +10,8 @@ mod common;
 pub mod data;
 pub mod explore;
 pub mod faults;
+pub mod features;
+pub mod precopy;
 pub mod sequences;
 pub mod sweep;
 
@@ -171,6 +173,13 @@ impl ProtocolSuites for vfio_mig_model::v2::Fsm {
             data::round_trip_name(self, 4096, 4096, true, Some(3)),
             Box::new(|m, s, d| data::round_trip_v2(m, s, d, 4096, 4096, true, Some(3))),
         ));
+        // Pre-copy accounting and the PRECOPY_INFOv2 opt-in, where they apply.
+        if !precopy::plan(self).is_empty() {
+            parts.push(Part::new(
+                format!("{}/data/pre-copy", self.label()),
+                Box::new(|m, s, _| precopy::run(m, s)),
+            ));
+        }
         parts
     }
 
@@ -185,6 +194,10 @@ impl ProtocolSuites for vfio_mig_model::v2::Fsm {
             Part::new(
                 format!("{l}/faults/dead-fd"),
                 Box::new(|m, s, _| faults::dead_fds_v2(m, s)),
+            ),
+            Part::new(
+                format!("{l}/faults/feature"),
+                Box::new(|m, s, _| features::run(m, s)),
             ),
             Part::new(format!("{l}/sweep"), Box::new(sweep::fail_nth_v2)),
         ]
