@@ -15,11 +15,11 @@ pub mod precopy;
 pub mod sequences;
 pub mod sweep;
 
+pub use crate::check::error_chain;
+use crate::check::error_chain as chain;
 use crate::handle::Handle;
 use crate::target::Target;
 use crate::verdict::{SuiteId, Verdict};
-pub use common::error_chain;
-use common::error_chain as chain;
 use std::time::Duration;
 use vfio_mig_device::{DeviceError, DeviceFactory};
 use vfio_mig_model::Profile;
@@ -79,7 +79,9 @@ pub fn open<P: Target>(
         })
     };
     let device = factory.open(index).map_err(fail)?;
-    Handle::new(device, timeout).map_err(fail)
+    Handle::new(device, timeout)
+        .map(|h| h.numbered(index.min(u8::MAX as usize) as u8))
+        .map_err(fail)
 }
 
 /// A source and a destination instance.
