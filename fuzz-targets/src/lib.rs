@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 
 use arbitrary::{Result, Unstructured};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use vfio_mig_device::v2::Call;
 use vfio_mig_device::{Device, Io};
@@ -15,13 +17,9 @@ use vfio_mig_engine::handle::Handle;
 use vfio_mig_mock::{MockConfig, MockV2};
 use vfio_mig_model::v1::{self, ChunkTag, Field, Region, V1State};
 use vfio_mig_model::v2::{self, DataTag, FdRef, Fsm, MigState, MigrationFlags};
-use vfio_mig_model::{Expectation, Profile, Protocol, ProtocolName};
-use vfio_mig_spec::Catalogue;
-
-fn catalogue() -> &'static Catalogue {
-    static CAT: OnceLock<Catalogue> = OnceLock::new();
-    CAT.get_or_init(|| Catalogue::builtin().expect("the built-in catalogue loads"))
-}
+use vfio_mig_model::{Allowed, Belief, Expectation, Profile, Protocol, ProtocolName};
+use vfio_mig_spec::ids::{Choice, Decisions};
+use vfio_mig_spec::ChoiceError;
 
 /// The names of the targets, as directories under `fuzz/corpus/`.
 pub const TARGETS: [&str; 6] = [
@@ -50,17 +48,101 @@ fn flags(u: &mut Unstructured) -> Result<MigrationFlags> {
     Ok(*u.choose(&MigrationFlags::accepted())?)
 }
 
-fn profile(u: &mut Unstructured, kind: ProtocolName) -> Result<Profile> {
-    let mut p = Profile::defaults(kind);
-    let decisions = &catalogue().decisions.decisions;
+/// Every option of every decision, one list per decision in catalogue order.
+/// Taken from the generated IDs, not from the YAML: the `model` target then
+/// neither parses the catalogue nor links a YAML parser (its binary has a
+/// tenth of the coverage counters). A test checks the lists against the
+/// catalogue.
+pub fn decision_options() -> &'static [Vec<Choice>] {
+    static OPTIONS: OnceLock<Vec<Vec<Choice>>> = OnceLock::new();
+    OPTIONS.get_or_init(|| {
+        Decisions::defaults(ProtocolName::V2)
+            .choices()
+            .iter()
+            .map(|c| {
+                // No option is spelt "": the error lists the decision's options.
+                let Err(ChoiceError::UnknownOption { expected, .. }) = Choice::parse(c.id(), "") else {
+                    panic!(
+                        "{}: an empty option was not refused with the list of options",
+                        c.id()
+                    );
+                };
+                expected
+                    .iter()
+                    .map(|key| Choice::parse(c.id(), key).expect("an option the error listed parses"))
+                    .collect()
+            })
+            .collect()
+    })
+}
+
+/// Up to three decision options a profile is made of, as indices into
+/// [`decision_options`], for one protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Picks {
+    v2: bool,
+    n: u8,
+    at: [(u8, u8); 3],
+}
+
+fn picks(u: &mut Unstructured, v2: bool) -> Result<Picks> {
+    let options = decision_options();
+    let mut p = Picks {
+        v2,
+        n: 0,
+        at: [(0, 0); 3],
+    };
     for _ in 0..u.int_in_range(0..=3)? {
-        let d = u.choose(decisions)?;
-        let keys: Vec<&String> = d.options.keys().collect();
-        let option = u.choose(&keys)?;
-        // Options the model does not implement are refused: fine here.
-        let _ = p.decide(d.id.as_str(), option);
+        let d = u.choose_index(options.len())?;
+        let o = u.choose_index(options[d].len())?;
+        p.at[usize::from(p.n)] = (d as u8, o as u8);
+        p.n += 1;
     }
     Ok(p)
+}
+
+/// The models the `model` target has built, kept across inputs. The model is
+/// pure (no I/O, no clock, no interior state), so a model built once judges
+/// exactly as a fresh one; building a v2 model derives its path table, which
+/// took a tenth of the target's time when done for every input.
+#[derive(Default)]
+struct Models {
+    /// Each set of picks seen, to the index of its profile.
+    index: HashMap<Picks, usize>,
+    /// The distinct profiles.
+    profiles: Vec<Profile>,
+    /// v2 models by profile index, flag bits and MIG_DATA_SIZE.
+    v2: HashMap<(usize, u64, bool), Fsm>,
+}
+
+impl Models {
+    fn profile(&mut self, p: Picks) -> usize {
+        if let Some(&i) = self.index.get(&p) {
+            return i;
+        }
+        let mut profile = Profile::defaults(if p.v2 { ProtocolName::V2 } else { ProtocolName::V1 });
+        for &(d, o) in &p.at[..usize::from(p.n)] {
+            // Options the model does not implement are refused: fine here.
+            let _ = profile.choose(decision_options()[usize::from(d)][usize::from(o)]);
+        }
+        let i = match self.profiles.iter().position(|q| *q == profile) {
+            Some(i) => i,
+            None => {
+                self.profiles.push(profile);
+                self.profiles.len() - 1
+            }
+        };
+        self.index.insert(p, i);
+        i
+    }
+
+    fn v2(&mut self, flags: MigrationFlags, p: Picks, data_size: bool) -> &Fsm {
+        let i = self.profile(p);
+        let profile = &self.profiles[i];
+        self.v2
+            .entry((i, flags.bits(), data_size))
+            .or_insert_with(|| Fsm::new(flags, profile.clone(), data_size))
+    }
 }
 
 fn v2_op(u: &mut Unstructured) -> Result<v2::Op> {
@@ -113,8 +195,11 @@ fn v1_op(u: &mut Unstructured) -> Result<v1::Op> {
 }
 
 /// Drives `m` with operations from `op`, answering with allowed outcomes (or
-/// arbitrary ones); checks that allowed outcomes are always followed and the
-/// belief never holds a state `ok` rejects.
+/// arbitrary ones); checks that every operation allows some outcome, that
+/// allowed outcomes are always followed, that [`Protocol::allowed`] and
+/// [`Protocol::judge_into`] agree on what is allowed, and that the belief
+/// never holds a state `ok` rejects. The buffers are reused across steps, as
+/// the checker reuses them.
 fn drive<P: Protocol>(
     m: &P,
     u: &mut Unstructured,
@@ -123,32 +208,41 @@ fn drive<P: Protocol>(
     ok: impl Fn(&P::State) -> bool,
 ) -> Result<()> {
     let mut belief = m.start();
+    let mut next = Belief::empty();
+    let mut allowed = Allowed::governed_by(&[]);
     for _ in 0..64 {
         if u.is_empty() {
             break;
         }
         let op = op(u)?;
-        let allowed = m.allowed(&belief, &op);
-        assert!(!allowed.items.is_empty(), "no outcome allowed for {op}");
-        let observed = if u.arbitrary()? {
-            let a = u.choose(&allowed.items)?;
+        // An allowed outcome needs the allowed set before the judgement; an
+        // arbitrary one is judged in one pass, which yields the set as well.
+        let (observed, offered) = if u.arbitrary()? {
+            let offered = m.allowed(&belief, &op);
+            assert!(!offered.items.is_empty(), "no outcome allowed for {op}");
+            let a = u.choose(&offered.items)?;
             let o = a.expect.example(u.arbitrary()?);
             assert!(
                 a.expect.matches(&o),
                 "{} does not match its own example {o}",
                 a.expect
             );
-            o
+            (o, Some(offered))
         } else {
-            arbitrary_outcome(u)?
+            (arbitrary_outcome(u)?, None)
         };
-        match m.advance(&belief, &op, &observed) {
-            Ok((next, _)) => {
+        let judged = m.judge_into(&belief, &op, &observed, &mut allowed, &mut next);
+        assert!(!allowed.items.is_empty(), "no outcome allowed for {op}");
+        if let Some(offered) = offered {
+            assert_eq!(offered, allowed, "{op}: allowed and judge_into disagree");
+        }
+        match judged {
+            Ok(_) => {
                 assert!(!next.is_empty(), "{op} -> {observed}: empty belief");
                 for s in next.iter() {
                     assert!(ok(s), "{op} -> {observed}: unreachable state {s:?}");
                 }
-                belief = next;
+                belief.set_from(&next);
             }
             Err(v) => assert!(
                 !allowed.items.iter().any(|a| a.expect.matches(&observed)),
@@ -186,23 +280,28 @@ fn v1_outcome(u: &mut Unstructured) -> Result<v1::Outcome> {
 /// Target 1: the model alone, v1 and v2, every profile: no panic, allowed
 /// outcomes always followed, no unreachable state.
 pub fn model(data: &[u8]) {
+    thread_local! {
+        static MODELS: RefCell<Models> = RefCell::default();
+    }
     let mut u = Unstructured::new(data);
-    let _ = (|| -> Result<()> {
+    let _ = MODELS.with_borrow_mut(|models| -> Result<()> {
         if u.arbitrary()? {
             let f = flags(&mut u)?;
-            let m = Fsm::new(f, profile(&mut u, ProtocolName::V2)?, u.arbitrary()?);
-            drive(&m, &mut u, v2_op, v2_outcome, |s| {
+            let p = picks(&mut u, true)?;
+            let m = models.v2(f, p, u.arbitrary()?);
+            drive(m, &mut u, v2_op, v2_outcome, |s| {
                 f.supports(s.state)
                     && s.session
                         .is_none_or(|_| s.state.is_saving() || s.state == MigState::Resuming)
             })
         } else {
-            let m = Region::new(profile(&mut u, ProtocolName::V1)?, u.int_in_range(32..=65536)?);
+            let p = models.profile(picks(&mut u, false)?);
+            let m = Region::new(models.profiles[p].clone(), u.int_in_range(32..=65536)?);
             drive(&m, &mut u, v1_op, v1_outcome, |s| {
                 s.state.is_reachable() && !matches!(s.state, V1State::Invalid101 | V1State::Invalid111)
             })
         }
-    })();
+    });
 }
 
 /// Target 2: the same operations on the correct mock and on the model; every

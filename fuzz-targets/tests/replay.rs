@@ -69,3 +69,32 @@ fn the_resume_seeds_are_one_valid_stream_and_two_broken_ones() {
         assert_eq!(stop == (Outcome::SetOk { fd: false }), accepted, "{name}: {stop}");
     }
 }
+
+/// The `model` target draws profiles from the generated decision options,
+/// not from the YAML: they must be exactly the catalogue's.
+#[test]
+fn the_model_target_knows_every_option_of_the_catalogue() {
+    let catalogue = vfio_mig_spec::Catalogue::builtin().unwrap();
+    let from_yaml: Vec<Vec<(String, String)>> = catalogue
+        .decisions
+        .decisions
+        .iter()
+        .map(|d| {
+            let mut keys: Vec<_> = d.options.keys().map(|k| (d.id.to_string(), k.clone())).collect();
+            keys.sort();
+            keys
+        })
+        .collect();
+    let generated: Vec<Vec<(String, String)>> = vfio_mig_fuzz_targets::decision_options()
+        .iter()
+        .map(|options| {
+            let mut keys: Vec<_> = options
+                .iter()
+                .map(|c| (c.id().to_owned(), c.key().to_owned()))
+                .collect();
+            keys.sort();
+            keys
+        })
+        .collect();
+    assert_eq!(generated, from_yaml);
+}
