@@ -17,18 +17,19 @@ use vfio_mig_engine::handle::Handle;
 use vfio_mig_mock::{MockConfig, MockV2};
 use vfio_mig_model::v1::{self, ChunkTag, Field, Region, V1State};
 use vfio_mig_model::v2::{self, DataTag, FdRef, Fsm, MigState, MigrationFlags};
-use vfio_mig_model::{Allowed, Belief, Expectation, Profile, Protocol, ProtocolName};
+use vfio_mig_model::{Allowed, Belief, Expectation, Kind, Profile, Protocol, ProtocolName};
 use vfio_mig_spec::ids::{Choice, Decisions};
 use vfio_mig_spec::ChoiceError;
 
 /// The names of the targets, as directories under `fuzz/corpus/`.
-pub const TARGETS: [&str; 6] = [
+pub const TARGETS: [&str; 7] = [
     "model",
     "differential",
     "resume_stream",
     "spec_loader",
     "vfio_user_decoder",
     "vfio_user_server",
+    "trace_checker",
 ];
 
 /// Runs the body of target `name` on `data`.
@@ -40,6 +41,7 @@ pub fn run(name: &str, data: &[u8]) {
         "spec_loader" => spec_loader(data),
         "vfio_user_decoder" => vfio_user_decoder(data),
         "vfio_user_server" => vfio_user_server(data),
+        "trace_checker" => trace_checker(data),
         other => panic!("no fuzz target {other}"),
     }
 }
@@ -479,4 +481,220 @@ pub fn vfio_user_server(data: &[u8]) {
         panic!("GET state after reset answered {r:?}");
     };
     assert_eq!(data.get(..4), Some(&MigState::Running.number().to_le_bytes()[..]));
+}
+
+/// Whether a text target takes `data` as the text itself: when it is empty
+/// or starts with a printable ASCII character or whitespace, as every
+/// hand-written seed does. Any other first byte selects the target's
+/// structure-aware inputs, built from the rest of `data`.
+fn is_text(data: &[u8]) -> bool {
+    matches!(data.first(), None | Some(b'\t' | b'\n' | b'\r' | b' '..=b'~'))
+}
+
+/// `text` with up to 16 bytes at a place picked by `u` replaced by the rest of
+/// `u`'s bytes, read as text.
+fn splice(mut text: String, mut u: Unstructured) -> String {
+    let at = u.choose_index(text.len() + 1).unwrap_or(0);
+    let at = (0..=at).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+    let cut = u.int_in_range(0..=16).unwrap_or(0);
+    let end = ((at + cut).min(text.len())..=text.len())
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(text.len());
+    text.replace_range(at..end, &String::from_utf8_lossy(u.take_rest()));
+    text
+}
+
+/// A number as a trace may claim it: usually small, often the largest value
+/// of its type or anything at all.
+fn wide_u32(u: &mut Unstructured) -> Result<u32> {
+    Ok(match u.int_in_range(0..=3)? {
+        0 => u32::MAX,
+        1 => u.arbitrary()?,
+        _ => u.int_in_range(0..=9000)?,
+    })
+}
+
+fn wide_u64(u: &mut Unstructured) -> Result<u64> {
+    Ok(match u.int_in_range(0..=3)? {
+        0 => u64::MAX,
+        1 => u.arbitrary()?,
+        _ => u.int_in_range(0..=9000)?,
+    })
+}
+
+/// A v2 operation with the numbers a recorded trace may hold.
+fn trace_op(u: &mut Unstructured) -> Result<v2::Op> {
+    let fd = FdRef(if u.arbitrary()? {
+        u.arbitrary()?
+    } else {
+        u.int_in_range(0..=3)?
+    });
+    Ok(match u.int_in_range(0..=9)? {
+        0 | 1 => v2::Op::Set(*u.choose(&MigState::ALL)?),
+        2 => v2::Op::SetRaw(u.arbitrary()?),
+        3 => v2::Op::Get,
+        4 => v2::Op::Read {
+            fd,
+            len: wide_u32(u)?,
+        },
+        5 => v2::Op::Write {
+            fd,
+            len: wide_u32(u)?,
+            data: if u.arbitrary()? {
+                DataTag::Garbage
+            } else {
+                DataTag::Stream {
+                    offset: wide_u64(u)?,
+                    total: if u.arbitrary()? { Some(wide_u64(u)?) } else { None },
+                }
+            },
+        },
+        6 => v2::Op::PrecopyInfo { fd },
+        7 => v2::Op::DataSize,
+        8 => v2::Op::Close { fd },
+        _ => v2::Op::Reset,
+    })
+}
+
+/// An outcome of the kind `op` has (a recorder writes nothing else), with
+/// the numbers a recorded trace may hold.
+fn trace_outcome(u: &mut Unstructured, op: &v2::Op) -> Result<v2::Outcome> {
+    if u.ratio(1, 4)? {
+        let errno = if u.arbitrary()? {
+            u.arbitrary()?
+        } else {
+            u.int_in_range(1..=133)?
+        };
+        return Ok(v2::Outcome::Err(vfio_mig_model::Errno(errno)));
+    }
+    Ok(match op {
+        v2::Op::Set(_) | v2::Op::SetRaw(_) => v2::Outcome::SetOk { fd: u.arbitrary()? },
+        v2::Op::Get => v2::Outcome::State(if u.arbitrary()? {
+            u.arbitrary()?
+        } else {
+            u.int_in_range(0..=9)?
+        }),
+        v2::Op::Read { .. } | v2::Op::Write { .. } => v2::Outcome::Bytes(wide_u32(u)?),
+        v2::Op::PrecopyInfo { .. } => v2::Outcome::Precopy {
+            initial_bytes: wide_u64(u)?,
+            dirty_bytes: wide_u64(u)?,
+        },
+        v2::Op::DataSize => v2::Outcome::Size(wide_u64(u)?),
+        v2::Op::Close { .. } | v2::Op::Reset => v2::Outcome::Done,
+    })
+}
+
+/// The v2 model under the default profile for each flag set, with and
+/// without MIG_DATA_SIZE, built once (see [`Models`]).
+fn default_v2(flags: MigrationFlags, data_size: bool) -> &'static Fsm {
+    static MODELS: OnceLock<Vec<(MigrationFlags, bool, Fsm)>> = OnceLock::new();
+    let all = MODELS.get_or_init(|| {
+        MigrationFlags::accepted()
+            .into_iter()
+            .flat_map(|f| [false, true].map(|d| (f, d, Fsm::new(f, Profile::defaults(ProtocolName::V2), d))))
+            .collect()
+    });
+    let (_, _, m) = all
+        .iter()
+        .find(|(f, d, _)| *f == flags && *d == data_size)
+        .expect("every accepted flag set has its model");
+    m
+}
+
+/// A trace as a recorder writes it: operations with wide numbers, answered
+/// mostly as the model allows (so that many traces are judged to their end)
+/// and sometimes with any outcome of the operation's kind.
+fn recorded_trace(u: &mut Unstructured) -> Result<String> {
+    let flags = flags(u)?;
+    let data_size = u.arbitrary()?;
+    let m = default_v2(flags, data_size);
+    let mut belief = m.start();
+    let mut steps = Vec::new();
+    for _ in 0..64 {
+        if u.is_empty() {
+            break;
+        }
+        let op = trace_op(u)?;
+        let outcome = if u.ratio(7, 8)? {
+            // A recorded trace has no injected faults, so an outcome allowed
+            // only after one ends the check: such outcomes are picked only
+            // one time in eight.
+            let allowed = m.allowed(&belief, &op);
+            let healthy: Vec<_> = allowed.items.iter().filter(|a| a.kind != Kind::Fault).collect();
+            let a = if healthy.is_empty() || u.ratio(1, 8)? {
+                u.choose(&allowed.items)?
+            } else {
+                *u.choose(&healthy)?
+            };
+            a.expect.example(u.arbitrary()?)
+        } else {
+            trace_outcome(u, &op)?
+        };
+        if let Ok((next, _)) = m.advance(&belief, &op, &outcome) {
+            belief = next;
+        }
+        steps.push((op, outcome));
+    }
+    Ok(vfio_mig_trace::write(flags, data_size, &steps))
+}
+
+/// Target: the offline trace checker under the default v2 profile, fed
+/// arbitrary text, traces written from steps the model mostly allows, and
+/// such traces with arbitrary bytes spliced in. A verdict or a typed error,
+/// never a panic; `check` refuses exactly what `read` refuses; a verdict
+/// stops at its violation; and a trace the checker accepts, written again by
+/// `write` from its own steps, reads as the same steps and gets the same
+/// verdict. Lengths and sizes go up to the largest value of their type and
+/// must be judged as numbers: a buffer of such a length, once filled, would
+/// exceed libFuzzer's memory limit and fail the run.
+pub fn trace_checker(data: &[u8]) {
+    let text = if is_text(data) {
+        String::from_utf8_lossy(data).into_owned()
+    } else {
+        // The first byte after the mode says how many of the last bytes
+        // are spliced in rather than used to build the trace.
+        let rest = &data[1..];
+        let spliced = match (data[0] & 1, rest.split_first()) {
+            (1, Some((&n, _))) => usize::from(n).min(rest.len()),
+            _ => 0,
+        };
+        let (build, patch) = rest.split_at(rest.len() - spliced);
+        let Ok(text) = recorded_trace(&mut Unstructured::new(build)) else {
+            return;
+        };
+        if patch.is_empty() {
+            text
+        } else {
+            splice(text, Unstructured::new(patch))
+        }
+    };
+    let profile = || Profile::defaults(ProtocolName::V2);
+    let (checked, recorded) = match (
+        vfio_mig_trace::check(&text, profile()),
+        vfio_mig_trace::read(&text),
+    ) {
+        (Ok(c), Ok(r)) => (c, r),
+        (Err(_), Err(_)) => return,
+        (c, r) => panic!("check and read disagree on whether this is a trace: {c:?}, {r:?}"),
+    };
+    match &checked.violation {
+        None => assert_eq!(checked.steps, recorded.steps.len(), "steps left unjudged"),
+        Some((at, _, _)) => assert!(
+            at + 1 == checked.steps && checked.steps <= recorded.steps.len(),
+            "a violation at step {at} of {} judged {}",
+            recorded.steps.len(),
+            checked.steps
+        ),
+    }
+    let written = vfio_mig_trace::write(recorded.flags, recorded.data_size, &recorded.steps);
+    assert_eq!(
+        vfio_mig_trace::read(&written).as_ref(),
+        Ok(&recorded),
+        "a trace written from its own steps reads differently:\n{written}"
+    );
+    assert_eq!(
+        vfio_mig_trace::check(&written, profile()),
+        Ok(checked),
+        "a trace written from its own steps is judged differently:\n{written}"
+    );
 }

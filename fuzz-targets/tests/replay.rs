@@ -98,3 +98,39 @@ fn the_model_target_knows_every_option_of_the_catalogue() {
         .collect();
     assert_eq!(generated, from_yaml);
 }
+
+fn seed(target: &str, name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target)
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The trace seeds: traces the checker judges to their end, traces with a
+/// violation (lengths up to the largest u32 among them, judged as numbers),
+/// and texts it refuses, so the fuzzer starts on both sides of each line.
+#[test]
+fn the_trace_seeds_are_judged_as_named() {
+    use vfio_mig_model::{Profile, ProtocolName};
+    let check =
+        |name: &str| vfio_mig_trace::check(&seed("trace_checker", name), Profile::defaults(ProtocolName::V2));
+    for name in ["save-stop-copy", "resume-then-run", "precopy-with-errno"] {
+        let c = check(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(c.violation, None, "{name}");
+    }
+    for name in ["huge-lengths", "garbage-accepted"] {
+        let c = check(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(c.violation.is_some(), "{name}: {c:?}");
+    }
+    for name in [
+        "len-beyond-u32",
+        "unknown-op",
+        "missing-field",
+        "other-format",
+        "bad-flags",
+        "truncated",
+    ] {
+        assert!(check(name).is_err(), "{name} was read as a trace");
+    }
+}
