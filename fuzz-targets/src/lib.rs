@@ -19,10 +19,15 @@ use vfio_mig_model::v1::{self, ChunkTag, Field, Region, V1State};
 use vfio_mig_model::v2::{self, DataTag, FdRef, Fsm, MigState, MigrationFlags};
 use vfio_mig_model::{Allowed, Belief, Expectation, Kind, Profile, Protocol, ProtocolName};
 use vfio_mig_spec::ids::{Choice, Decisions};
-use vfio_mig_spec::ChoiceError;
+use vfio_mig_spec::{Catalogue, ChoiceError};
+
+fn catalogue() -> &'static Catalogue {
+    static CAT: OnceLock<Catalogue> = OnceLock::new();
+    CAT.get_or_init(|| Catalogue::builtin().expect("the built-in catalogue loads"))
+}
 
 /// The names of the targets, as directories under `fuzz/corpus/`.
-pub const TARGETS: [&str; 7] = [
+pub const TARGETS: [&str; 8] = [
     "model",
     "differential",
     "resume_stream",
@@ -30,6 +35,7 @@ pub const TARGETS: [&str; 7] = [
     "vfio_user_decoder",
     "vfio_user_server",
     "trace_checker",
+    "deviations_loader",
 ];
 
 /// Runs the body of target `name` on `data`.
@@ -42,6 +48,7 @@ pub fn run(name: &str, data: &[u8]) {
         "vfio_user_decoder" => vfio_user_decoder(data),
         "vfio_user_server" => vfio_user_server(data),
         "trace_checker" => trace_checker(data),
+        "deviations_loader" => deviations_loader(data),
         other => panic!("no fuzz target {other}"),
     }
 }
@@ -697,4 +704,107 @@ pub fn trace_checker(data: &[u8]) {
         Ok(checked),
         "a trace written from its own steps is judged differently:\n{written}"
     );
+}
+
+/// `s` as a YAML double-quoted scalar (JSON's escapes are YAML's).
+fn yaml_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c if u32::from(c) <= 0xffff => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push_str(&format!("\\U{:08x}", u32::from(c))),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A deviations list: entries naming catalogue requirements (sometimes one
+/// that is not there, or the one before again), with reasons (sometimes
+/// blank), in block or flow style, mostly quoted, sometimes plain, now and
+/// then with a field too many.
+fn deviations_text(u: &mut Unstructured) -> Result<String> {
+    let ids: Vec<&str> = catalogue().requirements().map(|r| r.id.as_str()).collect();
+    let mut text = String::new();
+    let mut last = String::new();
+    for _ in 0..u.int_in_range(0..=8)? {
+        let id: String = match u.int_in_range(0..=15)? {
+            0 => u.arbitrary()?,
+            1 | 2 if !last.is_empty() => last.clone(),
+            _ => (*u.choose(&ids)?).to_owned(),
+        };
+        let reason: String = match u.int_in_range(0..=7)? {
+            0 => " ".repeat(u.int_in_range(0..=3)?),
+            1 | 2 => u.arbitrary()?,
+            _ => format!("vendor bug {}", u.arbitrary::<u16>()?),
+        };
+        last = id.clone();
+        let mut scalar = |s: &str| -> Result<String> {
+            Ok(if u.ratio(3, 4)? {
+                yaml_quoted(s)
+            } else {
+                s.to_owned()
+            })
+        };
+        let (id, reason) = (scalar(&id)?, scalar(&reason)?);
+        let extra = u.ratio(1, 16)?;
+        if u.arbitrary()? {
+            let extra = if extra { ", severity: low" } else { "" };
+            text.push_str(&format!("- {{requirement: {id}, reason: {reason}{extra}}}\n"));
+        } else {
+            text.push_str(&format!("- requirement: {id}\n  reason: {reason}\n"));
+            if extra {
+                text.push_str("  severity: low\n");
+            }
+        }
+    }
+    Ok(if text.is_empty() { "[]\n".to_owned() } else { text })
+}
+
+/// Target: the known-deviations loader with the built-in catalogue, fed
+/// arbitrary text and generated lists: a list or a typed error, never a
+/// panic; an accepted list names each requirement once, every one in the
+/// catalogue, each with a reason.
+pub fn deviations_loader(data: &[u8]) {
+    let text = if is_text(data) {
+        String::from_utf8_lossy(data).into_owned()
+    } else {
+        let mut u = Unstructured::new(&data[1..]);
+        let Ok(text) = deviations_text(&mut u) else {
+            return;
+        };
+        text
+    };
+    match vfio_mig_report::parse_deviations(&text, catalogue()) {
+        Ok(list) => {
+            for (i, d) in list.iter().enumerate() {
+                assert!(
+                    catalogue().requirement(&d.requirement).is_some(),
+                    "{} is not in the catalogue but was accepted",
+                    d.requirement
+                );
+                assert!(
+                    list[..i].iter().all(|e| e.requirement != d.requirement),
+                    "{} was accepted twice",
+                    d.requirement
+                );
+                assert!(
+                    !d.reason.trim().is_empty(),
+                    "{} was accepted without a reason",
+                    d.requirement
+                );
+            }
+        }
+        Err(e) => assert!(
+            matches!(
+                e,
+                vfio_mig_report::DeviationError::Yaml { .. } | vfio_mig_report::DeviationError::Entry { .. }
+            ),
+            "parse_deviations answered with a file error: {e}"
+        ),
+    }
 }

@@ -134,3 +134,28 @@ fn the_trace_seeds_are_judged_as_named() {
         assert!(check(name).is_err(), "{name} was read as a trace");
     }
 }
+
+/// The deviations seeds: lists the loader takes and lists it refuses.
+#[test]
+fn the_deviations_seeds_are_loaded_or_refused_as_named() {
+    let catalogue = vfio_mig_spec::Catalogue::builtin().unwrap();
+    let parse = |name: &str| vfio_mig_report::parse_deviations(&seed("deviations_loader", name), &catalogue);
+    for (name, entries) in [
+        ("mtty", 3),
+        ("one-entry", 1),
+        ("flow-and-alias", 2),
+        ("empty-list", 0),
+    ] {
+        let list = parse(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(list.len(), entries, "{name}");
+    }
+    for name in [
+        "listed-twice",
+        "no-such-requirement",
+        "blank-reason",
+        "unknown-field",
+        "not-a-list",
+    ] {
+        assert!(parse(name).is_err(), "{name} was accepted");
+    }
+}
