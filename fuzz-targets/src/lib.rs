@@ -27,7 +27,7 @@ fn catalogue() -> &'static Catalogue {
 }
 
 /// The names of the targets, as directories under `fuzz/corpus/`.
-pub const TARGETS: [&str; 8] = [
+pub const TARGETS: [&str; 9] = [
     "model",
     "differential",
     "resume_stream",
@@ -36,6 +36,7 @@ pub const TARGETS: [&str; 8] = [
     "vfio_user_server",
     "trace_checker",
     "deviations_loader",
+    "baseline_loader",
 ];
 
 /// Runs the body of target `name` on `data`.
@@ -49,6 +50,7 @@ pub fn run(name: &str, data: &[u8]) {
         "vfio_user_server" => vfio_user_server(data),
         "trace_checker" => trace_checker(data),
         "deviations_loader" => deviations_loader(data),
+        "baseline_loader" => baseline_loader(data),
         other => panic!("no fuzz target {other}"),
     }
 }
@@ -807,4 +809,29 @@ pub fn deviations_loader(data: &[u8]) {
             "parse_deviations answered with a file error: {e}"
         ),
     }
+}
+
+/// The small report the baseline target splices into.
+const BASE_REPORT: &str = include_str!("../../fuzz/corpus/baseline_loader/report-v2");
+
+/// Target: the baseline loader (`report.json` of an earlier run) fed
+/// arbitrary text and a valid report with arbitrary bytes spliced in: a
+/// report or an error, never a panic; a report that loads writes JSON that
+/// loads again to an equal report, and writes it the same way.
+pub fn baseline_loader(data: &[u8]) {
+    let text = if is_text(data) {
+        String::from_utf8_lossy(data).into_owned()
+    } else {
+        splice(BASE_REPORT.to_owned(), Unstructured::new(&data[1..]))
+    };
+    let Ok(report) = vfio_mig_report::Report::from_json(&text) else {
+        return;
+    };
+    let json = report.to_json();
+    let again = match vfio_mig_report::Report::from_json(&json) {
+        Ok(r) => r,
+        Err(e) => panic!("a loaded report's own JSON does not load: {e}\n{json}"),
+    };
+    assert_eq!(again, report, "a loaded report changed on its way through JSON");
+    assert_eq!(again.to_json(), json, "a report's JSON is not stable");
 }

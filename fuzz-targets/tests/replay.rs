@@ -159,3 +159,21 @@ fn the_deviations_seeds_are_loaded_or_refused_as_named() {
         assert!(parse(name).is_err(), "{name} was accepted");
     }
 }
+
+/// The baseline seeds: two reports that load and four texts that do not;
+/// the first is also what the structure-aware inputs splice into.
+#[test]
+fn the_baseline_seeds_load_or_not_as_named() {
+    let load = |name: &str| vfio_mig_report::Report::from_json(&seed("baseline_loader", name));
+    for name in ["report-v2", "report-v1-minimal"] {
+        load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    for name in [
+        "truncated",
+        "schema-as-string",
+        "duplicate-field",
+        "unknown-status",
+    ] {
+        assert!(load(name).is_err(), "{name} was loaded");
+    }
+}
