@@ -28,6 +28,8 @@ no_cmp="model"
 no_cmp_dir="target/no-trace-compares"
 rows=""
 status=0
+# The rates depend on what else runs on the machine: the load is reported.
+load_before="$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo unknown)"
 cd fuzz
 cargo fuzz build -s none >/dev/null 2>&1 || fail "the targets do not build"
 for t in $no_cmp; do
@@ -57,6 +59,7 @@ for t in $targets; do
   echo "$t: $runs executions in ${secs}s, $rate per second, $result"
   rows="$rows| $t | $secs | $runs | $rate | $result |\n"
 done
+load_after="$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo unknown)"
 if [ -n "$report" ]; then
   out="../$report"
   rest=""
@@ -66,7 +69,8 @@ if [ -n "$report" ]; then
     echo "# Fuzzing"
     echo
     echo "Each target run with \`ci/fuzz.sh $secs\` (cargo fuzz, \`--sanitizer none\`, stable toolchain) on a"
-    echo "2-core machine; \`$no_cmp\` built without comparison tracing."
+    echo "$(nproc)-core machine (load average $load_before before, $load_after after); \`$no_cmp\` built"
+    echo "without comparison tracing."
     echo
     echo "| target | seconds | executions | per second | result |"
     echo "|---|---|---|---|---|"
