@@ -1,17 +1,19 @@
 //! What a run produces: per-requirement results built from the checks'
-//! typed verdicts, written as Markdown for people, JSON for tools and JUnit
-//! XML for CI systems, all from one [`Report`]; and the renderers of a
+//! typed verdicts, written as Markdown for people, JSON for tools, JUnit
+//! XML and KTAP for CI systems, all from one [`Report`]; and the renderers of a
 //! check's trace (reproducers in C, JSON traces).
 #![forbid(unsafe_code)]
 
 mod diagram;
 mod junit;
+mod ktap;
 mod markdown;
 pub mod reproducer_c;
 pub mod sometimes;
 
 pub use diagram::{dot, mermaid};
 pub use junit::junit_xml;
+pub use ktap::ktap;
 pub use markdown::markdown;
 
 use serde::{Deserialize, Serialize};
@@ -537,12 +539,10 @@ pub enum DeviationError {
         source: std::io::Error,
     },
     /// It is too large to be a deviations list.
-    #[error("{path}: {size} bytes; a deviations file is at most {MAX_DEVIATIONS_FILE} bytes")]
+    #[error("{path}: larger than {MAX_DEVIATIONS_FILE} bytes, the most a deviations file may have")]
     TooLarge {
         /// The file.
         path: String,
-        /// Its size.
-        size: u64,
     },
     /// It is not a YAML list of `requirement` and `reason`.
     #[error("{path}: not a list of `- requirement: ID` / `reason: ...` entries: {message}")]
@@ -562,7 +562,7 @@ pub enum DeviationError {
         /// Its requirement.
         requirement: String,
         /// What is wrong.
-        problem: &'static str,
+        problem: String,
     },
 }
 
@@ -577,11 +577,21 @@ pub fn load_deviations(
         path: shown.clone(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(read)?.len();
-    if size > MAX_DEVIATIONS_FILE {
-        return Err(DeviationError::TooLarge { path: shown, size });
+    // The read itself is bounded: a FIFO or a device file has no size to
+    // check beforehand.
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(read)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_DEVIATIONS_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read)?;
+    if bytes.len() as u64 > MAX_DEVIATIONS_FILE {
+        return Err(DeviationError::TooLarge { path: shown });
     }
-    let text = std::fs::read_to_string(path).map_err(read)?;
+    let text = String::from_utf8(bytes).map_err(|e| DeviationError::Yaml {
+        path: shown.clone(),
+        message: format!("not text: invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+    })?;
     parse_deviations(&text, catalogue).map_err(|e| match e {
         DeviationError::Yaml { message, .. } => DeviationError::Yaml {
             path: shown.clone(),
@@ -606,17 +616,23 @@ pub fn load_deviations(
 pub fn parse_deviations(text: &str, catalogue: &Catalogue) -> Result<Vec<Deviation>, DeviationError> {
     let list: Vec<Deviation> = serde_saphyr::from_str(text).map_err(|e| DeviationError::Yaml {
         path: String::new(),
-        message: e.to_string().lines().next().unwrap_or_default().to_owned(),
+        message: parser_message(&e.to_string()),
     })?;
     for (i, d) in list.iter().enumerate() {
         let problem = if catalogue.requirement(&d.requirement).is_none() {
-            Some("no such requirement in the catalogue")
+            Some("no such requirement in the catalogue".to_owned())
         } else if d.reason.trim().is_empty() {
-            Some("a deviation needs a reason")
-        } else if list[..i].iter().any(|e| e.requirement == d.requirement) {
-            Some("listed twice")
+            Some("a deviation needs a reason".to_owned())
         } else {
-            None
+            list[..i]
+                .iter()
+                .position(|e| e.requirement == d.requirement)
+                .map(|first| {
+                    format!(
+                        "listed twice (entry {} names it already); keep one entry per requirement",
+                        first + 1
+                    )
+                })
         };
         if let Some(problem) = problem {
             return Err(DeviationError::Entry {
@@ -628,6 +644,20 @@ pub fn parse_deviations(text: &str, catalogue: &Catalogue) -> Result<Vec<Deviati
         }
     }
     Ok(list)
+}
+
+/// The YAML parser's message as one clause of ours: its first line, without
+/// its own `error:` prefix and without advice about the parser's options.
+fn parser_message(text: &str) -> String {
+    let first = text.lines().next().unwrap_or_default().trim();
+    let first = first.strip_prefix("error:").map(str::trim).unwrap_or(first);
+    let first = first.split(", set DuplicateKeyPolicy").next().unwrap_or(first);
+    let first = first.replace("struct Deviation", "an entry of `requirement` and `reason`");
+    if first.is_empty() {
+        "not YAML".to_owned()
+    } else {
+        first
+    }
 }
 
 impl Report {
