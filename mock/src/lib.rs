@@ -22,6 +22,15 @@ use vfio_mig_model::v1::Region;
 use vfio_mig_model::v2::{Fsm, MigrationFlags};
 use vfio_mig_model::Uapi;
 
+/// The most bytes of device state a mock device holds (`--state-len` of
+/// `vfio-mig run` and of `vfio-user-mock-server`). A run's work grows with
+/// the state: the data suite moves the stream in writes of one byte and the
+/// fault sweep fails each operation of a migration once, so 1 MiB of state
+/// already takes about 40 s and 550 MB on the mock in a debug build; real
+/// device state is what this stands in for, and none of the rules needs more
+/// bytes to show.
+pub const MAX_STATE_LEN: usize = 1 << 20;
+
 /// How a mock device behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MockConfig {
@@ -31,7 +40,8 @@ pub struct MockConfig {
     pub flags: MigrationFlags,
     /// v2: whether it offers `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`.
     pub data_size: bool,
-    /// Bytes of device-internal registers (the state a migration carries).
+    /// Bytes of device-internal registers (the state a migration carries),
+    /// at most [`MAX_STATE_LEN`] from a user.
     pub state_len: usize,
     /// Bytes of initial pre-copy data.
     pub precopy_initial: usize,

@@ -41,6 +41,10 @@ pub const BUILTIN_SOURCES: [(FileName, &str); 3] = [
     (FileName::Decisions, include_str!("../decisions.yaml")),
 ];
 
+/// The largest catalogue file `--spec-dir` reads (the built-in `v2.yaml`,
+/// the largest, is about 32 KB; anything near this is not a catalogue).
+pub const MAX_CATALOGUE_FILE: u64 = 16 << 20;
+
 impl Catalogue {
     /// The catalogue compiled into this crate.
     ///
@@ -54,11 +58,23 @@ impl Catalogue {
     /// Reads `v1.yaml`, `v2.yaml` and `decisions.yaml` from `dir`.
     pub fn load_dir(dir: &Path) -> Result<Self, Error> {
         let read = |name: FileName| {
+            use std::io::Read;
             let path = dir.join(name.as_str());
-            std::fs::read_to_string(&path).map_err(|e| Error::Io {
+            let fail = |message: String| Error::Io {
                 path: path.display().to_string(),
-                message: e.to_string(),
-            })
+                message,
+            };
+            // Bounded by the bytes read, not a size the file claims.
+            let mut bytes = Vec::new();
+            std::fs::File::open(&path)
+                .and_then(|f| f.take(MAX_CATALOGUE_FILE + 1).read_to_end(&mut bytes))
+                .map_err(|e| fail(e.to_string()))?;
+            if bytes.len() as u64 > MAX_CATALOGUE_FILE {
+                return Err(fail(format!(
+                    "larger than {MAX_CATALOGUE_FILE} bytes, the most a catalogue file may have"
+                )));
+            }
+            String::from_utf8(bytes).map_err(|e| fail(format!("not UTF-8 text: {e}")))
         };
         Self::from_sources(
             &read(FileName::V1)?,

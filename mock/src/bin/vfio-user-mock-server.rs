@@ -6,7 +6,7 @@
 use clap::Parser;
 use std::process::ExitCode;
 use vfio_mig_mock::vfio_user_server::MockServer;
-use vfio_mig_mock::{MockConfig, Mutant};
+use vfio_mig_mock::{MockConfig, Mutant, MAX_STATE_LEN};
 use vfio_mig_model::v2::MigrationFlags;
 use vfio_mig_model::ProtocolName;
 
@@ -23,7 +23,7 @@ struct Args {
     /// Serve one of the mock's deliberately broken variants.
     #[arg(long)]
     mutant: Option<String>,
-    /// Bytes of device state.
+    /// Bytes of device state (at most 1048576).
     #[arg(long, default_value_t = 256)]
     state_len: usize,
     /// Which instance (instances differ in their device state: serve 0 as the
@@ -35,6 +35,12 @@ struct Args {
 fn run(args: Args) -> Result<(), String> {
     let flags = MigrationFlags::new(args.flags).map_err(|e| format!("--flags: {e}"))?;
     let mut config = MockConfig::v2(flags);
+    if args.state_len > MAX_STATE_LEN {
+        return Err(format!(
+            "--state-len {}: at most {MAX_STATE_LEN} (1 MiB of mock state; a run's work grows with it)",
+            args.state_len
+        ));
+    }
     config.state_len = args.state_len;
     if let Some(name) = &args.mutant {
         let m = Mutant::named(name)
