@@ -5,5 +5,7 @@
 
 pub mod cmd;
 pub mod decide;
+pub mod limits;
+pub mod outputs;
 pub mod progress;
 pub mod uapi_drift;

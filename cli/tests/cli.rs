@@ -82,7 +82,7 @@ fn bad_input_is_one_clear_line_and_exit_two() {
     let cases: [(&[&str], &str); 5] = [
         (
             &["run", "--baseline", "/nonexistent/report.json"],
-            "cannot read the baseline",
+            "--baseline /nonexistent/report.json: cannot read",
         ),
         (&["run", "--flags", "2"], "lack STOP_COPY"),
         (&["run", "--mutant", "no-such-bug"], "no mutant"),

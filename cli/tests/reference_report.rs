@@ -44,6 +44,7 @@ fn committed_mock_report_is_current() {
     );
     same("report.md", &committed("report.md"), &report::markdown(&now));
     same("junit.xml", &committed("junit.xml"), &report::junit_xml(&now));
+    same("report.ktap", &committed("report.ktap"), &report::ktap(&now));
     same(
         "states.dot",
         &committed("states.dot"),

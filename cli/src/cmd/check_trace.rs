@@ -18,26 +18,19 @@ pub struct Args {
     pub decide: Vec<String>,
 }
 
-/// The largest trace read.
+/// The largest trace read: a step of the JSON format is some 100 bytes, so
+/// this is over two million steps, far more than a migration makes.
+/// (Lengths inside a trace are judged as numbers, never allocated.)
 pub const MAX_TRACE_FILE: u64 = 256 << 20;
 
 fn read(file: &Path) -> Result<String, String> {
-    let size = std::fs::metadata(file)
-        .map_err(|e| format!("{}: cannot read: {e}", file.display()))?
-        .len();
-    if size > MAX_TRACE_FILE {
-        return Err(format!(
-            "{}: {size} bytes; a trace is at most {MAX_TRACE_FILE} bytes",
-            file.display()
-        ));
-    }
-    std::fs::read_to_string(file).map_err(|e| format!("{}: cannot read: {e}", file.display()))
+    crate::limits::read_text("trace", file, MAX_TRACE_FILE)
 }
 
 /// `vfio-mig check-trace`.
 pub fn exec(catalogue: &Catalogue, args: &Args) -> Result<ExitCode, String> {
-    let text = read(&args.file)?;
     let profile = crate::decide::profile(catalogue, ProtocolName::V2, &args.decide)?;
+    let text = read(&args.file)?;
     let file = args.file.display();
     let checked = vfio_mig_trace::check(&text, profile).map_err(|e| format!("{file}: {e}"))?;
     match &checked.violation {

@@ -1,9 +1,10 @@
 //! `vfio-mig diff`: the same operation sequences on two devices (two driver
 //! versions, two transports, the mock and a mutant), and where they differ.
 
-use super::run::AdapterKind;
+use super::run::{AdapterKind, DEFAULT_MOCK_FLAGS};
+use crate::{limits, progress};
 use std::process::ExitCode;
-use vfio_mig_engine::differential::{compare, sequences, Class};
+use vfio_mig_engine::differential::{compare, sequences, Class, Table};
 use vfio_mig_engine::handle::{timeout_from_env, Handle};
 use vfio_mig_engine::target::Target;
 use vfio_mig_mock::{MockConfig, MockV2, Mutant};
@@ -22,22 +23,54 @@ pub struct DiffArgs {
     /// vfio, vfio-user: the second device, compared with the first.
     #[arg(long)]
     pub device2: Option<String>,
-    /// Mock: migration flags as bits.
-    #[arg(long, default_value_t = 7)]
-    pub flags: u64,
+    /// Mock: migration flags as bits (1, 3, 5 or 7; default 7).
+    #[arg(long)]
+    pub flags: Option<u64>,
     /// Mock: the second device runs this deliberately broken variant.
     #[arg(long)]
     pub mutant: Option<String>,
-    /// Sequences to run.
+    /// Sequences to run (at least 1; --sequences times --len at most 1000000).
     #[arg(long, default_value_t = 64)]
     pub sequences: usize,
-    /// Operations per sequence.
+    /// Operations per sequence (at least 1).
     #[arg(long, default_value_t = 12)]
     pub len: usize,
     /// Seed of the sequences.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
+
+/// Refuses, before anything runs, counts out of their bounds (see
+/// [`limits::diff_steps`]) and options that do not apply to the adapter.
+pub fn check_args(args: &DiffArgs) -> Result<(), String> {
+    limits::diff_steps(args.sequences, args.len)?;
+    let adapter = args.adapter.name();
+    if args.adapter == AdapterKind::Mock {
+        for (option, value) in [("--device", &args.device), ("--device2", &args.device2)] {
+            if let Some(v) = value {
+                return Err(format!(
+                    "{option} {v}: the mock adapter has no device to name (pass --adapter vfio or vfio-user)"
+                ));
+            }
+        }
+    } else {
+        let mock_only = [
+            ("--flags", args.flags.map(|f| f.to_string())),
+            ("--mutant", args.mutant.clone()),
+        ];
+        for (option, value) in mock_only {
+            if let Some(v) = value {
+                return Err(format!(
+                    "{option} {v}: applies to the mock adapter only; the {adapter} adapter's devices have their own"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sequences compared per step of the progress bar.
+const BATCH: usize = 64;
 
 type Devices = (
     Box<dyn vfio_mig_device::Device<Fsm>>,
@@ -47,7 +80,8 @@ type Devices = (
 fn devices(args: &DiffArgs) -> Result<Devices, String> {
     match args.adapter {
         AdapterKind::Mock => {
-            let flags = MigrationFlags::new(args.flags).map_err(|e| format!("--flags: {e}"))?;
+            let flags = MigrationFlags::new(args.flags.unwrap_or(DEFAULT_MOCK_FLAGS))
+                .map_err(|e| format!("--flags: {e}"))?;
             let config = MockConfig::v2(flags);
             let mut broken = config.clone();
             if let Some(name) = &args.mutant {
@@ -78,14 +112,34 @@ fn pair(kind: vfio_mig_adapters::Kind, args: &DiffArgs) -> Result<Devices, Strin
 
 /// `vfio-mig diff`.
 pub fn exec(args: &DiffArgs) -> Result<ExitCode, String> {
+    check_args(args)?;
     let timeout = timeout_from_env().map_err(|e| format!("VFIO_MIG_TIMEOUT_MS: {e}"))?;
     let (a, b) = devices(args)?;
+    // In batches, so that a terminal shows how far the comparison got.
+    let bar = progress::Bar::new(args.sequences.div_ceil(BATCH) as u64, "batches");
+    bar.label(&format!("{BATCH} sequences each"));
+    let (a, b) = (
+        progress::counted(a, bar.meter()),
+        progress::counted(b, bar.meter()),
+    );
     let chain = |e: vfio_mig_device::DeviceError| vfio_mig_engine::suites::error_chain(&e);
     let mut a = Handle::new(a, timeout).map_err(chain)?;
     let mut b = Handle::new(b, timeout).map_err(chain)?;
     let model = Fsm::model(a.describe(), Profile::defaults(ProtocolName::V2));
     let seqs = sequences(&model, args.sequences, args.len, args.seed);
-    let table = compare(&model, &mut a, &mut b, &seqs).map_err(|e| e.to_string())?;
+    let mut table = Table::default();
+    for (i, batch) in seqs.chunks(BATCH).enumerate() {
+        let part = compare(&model, &mut a, &mut b, batch).map_err(|e| e.to_string())?;
+        table.steps += part.steps;
+        table
+            .differences
+            .extend(part.differences.into_iter().map(|mut d| {
+                d.sequence += i * BATCH;
+                d
+            }));
+        bar.inc();
+    }
+    drop(bar);
     let first = a.describe().name.clone();
     let second = match (&args.mutant, b.describe().name.clone()) {
         (Some(m), _) if args.adapter == AdapterKind::Mock => format!("mock ({m})"),

@@ -1,6 +1,7 @@
 //! `vfio-mig run`: every suite against a device, then the reports.
 
-use crate::progress;
+use crate::outputs::{self, Unwritten, REPORT_FILES, REPRODUCERS};
+use crate::{limits, progress};
 use clap::ValueEnum;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,6 +38,26 @@ pub enum ProtocolArg {
     V2,
 }
 
+impl AdapterKind {
+    /// The name `--adapter` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            AdapterKind::Mock => "mock",
+            AdapterKind::Vfio => "vfio",
+            AdapterKind::VfioUser => "vfio-user",
+        }
+    }
+}
+
+/// What `run` prints on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A summary for people.
+    Human,
+    /// KTAP version 1 (the summary then goes to standard error).
+    Ktap,
+}
+
 impl ProtocolArg {
     /// The catalogue's name for it.
     pub fn name(self) -> ProtocolName {
@@ -63,23 +84,23 @@ pub struct RunArgs {
     /// The destination instance for round trips, like --device.
     #[arg(long)]
     pub device2: Option<String>,
-    /// Mock: migration flags as bits (1, 3, 5 or 7).
-    #[arg(long, default_value_t = 7)]
-    pub flags: u64,
+    /// Mock: migration flags as bits (1, 3, 5 or 7; default 7).
+    #[arg(long)]
+    pub flags: Option<u64>,
     /// Mock: run one of the deliberately broken variants (see `vfio-mig mutants`).
     #[arg(long)]
     pub mutant: Option<String>,
-    /// Mock: bytes of device state.
-    #[arg(long, default_value_t = 256)]
-    pub state_len: usize,
+    /// Mock: bytes of device state (default 256, at most 1048576).
+    #[arg(long, value_name = "BYTES")]
+    pub state_len: Option<usize>,
     /// Take a decision of the catalogue otherwise than by default, as
     /// ID=OPTION (repeatable; see `vfio-mig spec`), e.g. DEC-013=enomsg-or-zero.
     #[arg(long = "decide", value_name = "ID=OPTION")]
     pub decide: Vec<String>,
-    /// Exploration depth.
+    /// Exploration depth (at most 32).
     #[arg(long, default_value_t = 4)]
     pub depth: usize,
-    /// Random sequences.
+    /// Random sequences (at most 100000).
     #[arg(long, default_value_t = 256)]
     pub cases: u32,
     /// Seed of the random sequences.
@@ -89,7 +110,7 @@ pub struct RunArgs {
     /// `VFIO_MIG_TIMEOUT_MS`, else 10000).
     #[arg(long, value_name = "MS")]
     pub timeout: Option<String>,
-    /// Where report.md, report.json and junit.xml are written.
+    /// Where report.md, report.json, junit.xml and report.ktap are written.
     #[arg(long, default_value = "target/vfio-mig-report")]
     pub report_dir: PathBuf,
     /// An earlier report.json: a requirement that passed there and does not now fails the run.
@@ -105,6 +126,57 @@ pub struct RunArgs {
     /// `DIR/<check>.json` (for `vfio-mig check-trace`).
     #[arg(long, value_name = "DIR")]
     pub traces: Option<PathBuf>,
+    /// What goes to standard output: the summary, or KTAP for kernel test
+    /// systems (the summary then goes to standard error).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// The mock's flags when `--flags` is not given.
+pub const DEFAULT_MOCK_FLAGS: u64 = 7;
+
+/// Refuses, before anything runs, a number out of its bounds (see
+/// [`limits`]) and an option that does not apply to the adapter or
+/// protocol chosen.
+pub fn check_args(args: &RunArgs) -> Result<(), String> {
+    limits::depth(args.depth)?;
+    limits::cases(args.cases)?;
+    if let Some(len) = args.state_len {
+        limits::state_len(len)?;
+    }
+    let adapter = args.adapter.name();
+    if args.adapter == AdapterKind::Mock {
+        for (option, value) in [("--device", &args.device), ("--device2", &args.device2)] {
+            if let Some(v) = value {
+                return Err(format!(
+                    "{option} {v}: the mock adapter has no device to name (pass --adapter vfio or vfio-user)"
+                ));
+            }
+        }
+    } else {
+        if args.protocol == ProtocolArg::V1 {
+            return Err(format!("--protocol v1: the {adapter} adapter speaks v2 only"));
+        }
+        let mock_only = [
+            ("--flags", args.flags.map(|f| f.to_string())),
+            ("--mutant", args.mutant.clone()),
+            ("--state-len", args.state_len.map(|l| l.to_string())),
+        ];
+        for (option, value) in mock_only {
+            if let Some(v) = value {
+                return Err(format!(
+                    "{option} {v}: applies to the mock adapter only; the {adapter} adapter's device has its own"
+                ));
+            }
+        }
+    }
+    if let (Some(dir), ProtocolArg::V1) = (&args.traces, args.protocol) {
+        return Err(format!(
+            "--traces {}: traces are written in the v2 trace format; a v1 run has none",
+            dir.display()
+        ));
+    }
+    Ok(())
 }
 
 /// What one run checked: the device's name, flags and transport, and the
@@ -142,12 +214,16 @@ pub fn options(args: &RunArgs) -> Result<Options, String> {
 /// The mock's configuration from the arguments.
 pub fn mock_config(args: &RunArgs) -> Result<MockConfig, String> {
     let kind = args.protocol.name();
-    let flags = MigrationFlags::new(args.flags).map_err(|e| format!("--flags: {e}"))?;
+    let flags =
+        MigrationFlags::new(args.flags.unwrap_or(DEFAULT_MOCK_FLAGS)).map_err(|e| format!("--flags: {e}"))?;
     let mut config = match kind {
         ProtocolName::V1 => MockConfig::v1(),
         ProtocolName::V2 => MockConfig::v2(flags),
     };
-    config.state_len = args.state_len;
+    if let Some(len) = args.state_len {
+        limits::state_len(len)?;
+        config.state_len = len;
+    }
     if let Some(name) = &args.mutant {
         let m = Mutant::named(name)
             .ok_or_else(|| format!("--mutant: no mutant {name:?} (see `vfio-mig mutants`)"))?;
@@ -163,17 +239,18 @@ pub fn mock_config(args: &RunArgs) -> Result<MockConfig, String> {
 }
 
 /// Every suite against the mock configured by `config`, judged under
-/// `profile`.
-pub fn mock_run(
-    config: MockConfig,
-    profile: Profile,
-    opts: &Options,
-    progress: &mut dyn FnMut(SuiteId),
-) -> Run {
+/// `profile`, with progress on a terminal when `show`.
+pub fn mock_run(config: MockConfig, profile: Profile, opts: &Options, show: bool) -> Run {
     let factory = MockFactory { config };
-    match profile.protocol() {
-        ProtocolName::V2 => suites::run_all::<Fsm>(&factory, profile, opts, progress),
-        ProtocolName::V1 => suites::run_all::<Region>(&factory, profile, opts, progress),
+    match (profile.protocol(), show) {
+        (ProtocolName::V2, true) => {
+            progress::over_suites::<Fsm, _>(&factory, |f, p| suites::run_all::<Fsm>(f, profile, opts, p))
+        }
+        (ProtocolName::V1, true) => progress::over_suites::<Region, _>(&factory, |f, p| {
+            suites::run_all::<Region>(f, profile, opts, p)
+        }),
+        (ProtocolName::V2, false) => suites::run_all::<Fsm>(&factory, profile, opts, &mut |_| {}),
+        (ProtocolName::V1, false) => suites::run_all::<Region>(&factory, profile, opts, &mut |_| {}),
     }
 }
 
@@ -185,7 +262,7 @@ pub fn reference_mock_report(catalogue: &Catalogue) -> Report {
         MockConfig::v2(flags),
         Profile::defaults(ProtocolName::V2),
         &Options::default(),
-        &mut |_| {},
+        false,
     );
     Report::build(
         catalogue,
@@ -225,7 +302,7 @@ fn run_real(
         return Err(format!("--protocol v1: the {} adapter speaks v2 only", kind.name));
     }
     let factory = vfio_mig_adapters::Factory::with_devices(kind, args.device.clone(), args.device2.clone());
-    let run = progress::over_suites(|p| suites::run_all::<Fsm>(&factory, profile, opts, p));
+    let run = progress::over_suites::<Fsm, _>(&factory, |f, p| suites::run_all::<Fsm>(f, profile, opts, p));
     let (device, flags, transport, data_size, uapi) = named(kind.name, &run.device);
     let stopped = run.stopped.as_ref().map(Into::into);
     #[allow(unused_mut)]
@@ -268,10 +345,8 @@ fn run_adapter_vfio_user(_: &RunArgs, _: &Options, _: Profile) -> Result<Outcome
     Err("this build has no vfio-user adapter: rebuild with --features adapter-vfio-user".to_owned())
 }
 
-/// Runs the suites the arguments ask for.
-pub fn checks(catalogue: &Catalogue, args: &RunArgs) -> Result<(Outcome, Profile), String> {
-    let opts = options(args)?;
-    let profile = crate::decide::profile(catalogue, args.protocol.name(), &args.decide)?;
+/// Runs the suites the arguments ask for, judged under `profile`.
+pub fn checks(args: &RunArgs, opts: &Options, profile: &Profile) -> Result<Outcome, String> {
     let outcome = match args.adapter {
         AdapterKind::Mock => {
             let config = mock_config(args)?;
@@ -281,7 +356,7 @@ pub fn checks(catalogue: &Catalogue, args: &RunArgs) -> Result<(Outcome, Profile
             };
             let v2 = profile.protocol() == ProtocolName::V2;
             let (flags, data_size, uapi) = (config.flags, config.data_size, config.uapi);
-            let run = progress::over_suites(|p| mock_run(config, profile.clone(), &opts, p));
+            let run = mock_run(config, profile.clone(), opts, true);
             Outcome {
                 device: name,
                 flags: v2.then_some(flags),
@@ -292,10 +367,10 @@ pub fn checks(catalogue: &Catalogue, args: &RunArgs) -> Result<(Outcome, Profile
                 verdicts: run.verdicts,
             }
         }
-        AdapterKind::Vfio => run_adapter_vfio(args, &opts, profile.clone())?,
-        AdapterKind::VfioUser => run_adapter_vfio_user(args, &opts, profile.clone())?,
+        AdapterKind::Vfio => run_adapter_vfio(args, opts, profile.clone())?,
+        AdapterKind::VfioUser => run_adapter_vfio_user(args, opts, profile.clone())?,
     };
-    Ok((outcome, profile))
+    Ok(outcome)
 }
 
 /// The exit code of a run whose checks all passed.
@@ -309,21 +384,33 @@ pub const EXIT_ERROR: u8 = 2;
 /// device could not be opened or restored, or stopped answering).
 pub const EXIT_STOPPED: u8 = 3;
 
-/// `vfio-mig run`.
+/// `vfio-mig run`: every argument and output is checked before anything
+/// runs; once the checks ran, their verdicts are printed before any file is
+/// written, and a file that cannot be written is named without losing the
+/// others or the exit code of the verdicts.
 pub fn exec(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
+    check_args(args)?;
+    let opts = options(args)?;
+    let profile = crate::decide::profile(catalogue, args.protocol.name(), &args.decide)?;
+    if args.adapter == AdapterKind::Mock {
+        mock_config(args)?;
+    }
     let baseline = match &args.baseline {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("{}: cannot read the baseline: {e}", path.display()))?;
-            Some(Report::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?)
+            let text = limits::read_text("--baseline", path, limits::MAX_BASELINE_FILE)?;
+            Some(Report::from_json(&text).map_err(|e| format!("--baseline {}: {e}", path.display()))?)
         }
         None => None,
     };
     let deviations = match &args.deviations {
-        Some(path) => report::load_deviations(path, catalogue).map_err(|e| e.to_string())?,
+        Some(path) => report::load_deviations(path, catalogue).map_err(|e| format!("--deviations {e}"))?,
         None => Vec::new(),
     };
-    let (outcome, profile) = checks(catalogue, args)?;
+    outputs::prepare("--report-dir", &args.report_dir, &REPORT_FILES, &[REPRODUCERS])?;
+    if let Some(dir) = &args.traces {
+        outputs::prepare("--traces", dir, &[], &[])?;
+    }
+    let outcome = checks(args, &opts, &profile)?;
     if let Some(setup) = outcome
         .verdicts
         .iter()
@@ -349,85 +436,82 @@ pub fn exec(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
         report = report.without_timings();
     }
     report.apply_deviations(&deviations);
-    write_reports(&report, &args.report_dir)?;
-    print!("{}", report.summary_text());
-    println!("reports written to {}", args.report_dir.display());
+    let regressions = baseline
+        .as_ref()
+        .map(|base| report::regressions(base, &report))
+        .unwrap_or_default();
+    // The verdicts first, before any file is written.
+    match args.format {
+        Format::Human => {
+            print!("{}", report.summary_text());
+            if !regressions.is_empty() {
+                println!("regressions against the baseline:");
+                for r in &regressions {
+                    println!("  {r}");
+                }
+            }
+        }
+        Format::Ktap => {
+            print!("{}", report::ktap(&report));
+            for r in &regressions {
+                println!("# regression against the baseline: {r}");
+            }
+            eprint!("{}", report.summary_text());
+        }
+    }
+    let mut unwritten = outputs::write_reports(&report, &args.report_dir);
+    if unwritten.is_empty() && args.format == Format::Human {
+        println!("reports written to {}", args.report_dir.display());
+    }
     if let Some(dir) = &args.traces {
-        write_traces(dir, &outcome)?;
+        unwritten.0.extend(write_traces(dir, &outcome).0);
     }
     let mut code = if report.stopped.is_some() {
         EXIT_STOPPED
-    } else if report.failed() {
+    } else if report.failed() || !regressions.is_empty() {
         EXIT_FAIL
     } else {
         EXIT_PASS
     };
-    if let Some(base) = baseline {
-        let regressions = report::regressions(&base, &report);
-        if !regressions.is_empty() {
-            println!("regressions against the baseline:");
-            for r in &regressions {
-                println!("  {r}");
-            }
-            code = code.max(EXIT_FAIL);
+    if !unwritten.is_empty() {
+        for line in unwritten.lines() {
+            eprintln!("error: {line}");
         }
+        // The verdict's exit code comes first; a clean run whose reports
+        // could not all be written is still an error.
+        if code == EXIT_PASS {
+            code = EXIT_ERROR;
+        }
+        eprintln!(
+            "error: {} file(s) not written; the verdicts above are complete (exit code {code})",
+            unwritten.0.len()
+        );
     }
     Ok(ExitCode::from(code))
 }
 
-fn write_traces(dir: &Path, outcome: &Outcome) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+/// Writes each check's JSON trace of each device instance it used into
+/// `dir`, every one that can be written.
+fn write_traces(dir: &Path, outcome: &Outcome) -> Unwritten {
     let Some(flags) = outcome.flags else {
-        return Ok(());
+        return Unwritten::default();
     };
     // One file per device instance a check used; a check that closed and
     // opened a device again is left out (a trace is one open of a device).
-    for v in outcome.verdicts.iter().filter(|v| !v.trace.reopens()) {
-        for instance in [0u8, 1] {
-            let pairs = v.trace.v2_pairs_on(instance);
-            if pairs.is_empty() {
-                continue;
-            }
-            let path = dir.join(report::trace_file(&v.name, instance));
-            let json = vfio_mig_trace::write(flags, outcome.data_size, outcome.uapi, &pairs);
-            std::fs::write(&path, json).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
-        }
-    }
-    Ok(())
-}
-
-/// Writes the report files and the C reproducers into `dir`.
-pub fn write_reports(report: &Report, dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("{}: cannot create the report directory: {e}", dir.display()))?;
-    for (name, text) in [
-        ("report.md", report::markdown(report)),
-        ("report.json", report.to_json()),
-        ("junit.xml", report::junit_xml(report)),
-        ("states.dot", report::dot(report).unwrap_or_default()),
-    ] {
-        if text.is_empty() {
-            continue;
-        }
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
-    }
-    let mut header = false;
-    for c in &report.checks {
-        if let Some(code) = &c.c_reproducer {
-            let path = dir.join(report::c_reproducer_file(&c.name));
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| format!("{}: cannot create: {e}", parent.display()))?;
-                if !header {
-                    let h = parent.join(report::reproducer_c::HEADER_FILE);
-                    std::fs::write(&h, report::reproducer_c::header())
-                        .map_err(|e| format!("{}: cannot write: {e}", h.display()))?;
-                    header = true;
-                }
-            }
-            std::fs::write(&path, code).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
-        }
-    }
-    Ok(())
+    let files = outcome
+        .verdicts
+        .iter()
+        .filter(|v| !v.trace.reopens())
+        .flat_map(|v| {
+            [0u8, 1].into_iter().filter_map(move |instance| {
+                let pairs = v.trace.v2_pairs_on(instance);
+                (!pairs.is_empty()).then(|| {
+                    (
+                        report::trace_file(&v.name, instance),
+                        vfio_mig_trace::write(flags, outcome.data_size, outcome.uapi, &pairs),
+                    )
+                })
+            })
+        });
+    outputs::write_files(dir, files)
 }

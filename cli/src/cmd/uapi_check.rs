@@ -16,13 +16,13 @@ pub struct Args {
     pub main: PathBuf,
 }
 
-fn read(p: &Path) -> Result<String, String> {
-    std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))
+fn read(option: &str, p: &Path) -> Result<String, String> {
+    crate::limits::read_text(option, p, crate::limits::MAX_KERNEL_SOURCE_FILE)
 }
 
 /// `vfio-mig uapi-check`.
 pub fn exec(args: &Args) -> Result<ExitCode, String> {
-    let facts = KernelFacts::parse(&read(&args.header)?, &read(&args.main)?)?;
+    let facts = KernelFacts::parse(&read("--header", &args.header)?, &read("--main", &args.main)?)?;
     let c = facts.compare();
     if c.drifts.is_empty() {
         println!(
