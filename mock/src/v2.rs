@@ -165,7 +165,7 @@ impl MockV2 {
     /// The device does some work: a register changes, and in pre-copy the
     /// change is queued as dirty data.
     fn tick(&mut self) {
-        if !self.running() {
+        if !self.running() && !self.mutant(Mutant::ChangesWhileStopped) {
             return;
         }
         let Some(i) = self.dev.tick() else { return };
@@ -264,6 +264,9 @@ impl MockV2 {
                 self.fall_into_error();
                 return Outcome::SetOk { fd: false };
             }
+            if self.mutant(Mutant::RefusalFallsIntoError) {
+                self.fall_into_error();
+            }
             return err(Errno::EINVAL);
         }
         if from == MigState::Error {
@@ -350,9 +353,11 @@ impl MockV2 {
                     opened = true;
                 }
             }
-            if b == MigState::Resuming {
+            if b == MigState::Resuming && !self.mutant(Mutant::ResetKeepsResumeData) {
                 self.resume.clear();
                 self.resume_sum = stream::RunningSum::default();
+            }
+            if b == MigState::Resuming {
                 self.new_fd(Dir::Resume);
                 opened = true;
             }
@@ -637,7 +642,14 @@ impl Device<Fsm> for MockV2 {
                 _ => err(Errno::EBADF),
             },
             Call::Reset => {
+                // The mutant's reset forgets to drop what a resume received.
+                let kept = self
+                    .mutant(Mutant::ResetKeepsResumeData)
+                    .then(|| (std::mem::take(&mut self.resume), self.resume_sum.clone()));
                 self.power_on();
+                if let Some((bytes, sum)) = kept {
+                    (self.resume, self.resume_sum) = (bytes, sum);
+                }
                 if self.mutant(Mutant::ResetToStop) {
                     self.state = MigState::Stop;
                 }

@@ -189,7 +189,7 @@ pub fn bad_streams_v2(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>)
             )]
         }
     };
-    let full = saved.bytes;
+    let full = saved.bytes.clone();
     let mut feeds = vec![Feed::Empty];
     if !full.is_empty() {
         feeds.extend([Feed::Truncated, Feed::Garbage, Feed::Corrupted]);
@@ -247,7 +247,59 @@ pub fn bad_streams_v2(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>)
             return out;
         }
     }
+    if full.len() >= 2 {
+        let v = abandoned_resume(model, &c, &saved, dst);
+        out.push(v);
+    }
     out
+}
+
+/// A resume abandoned half way with VFIO_DEVICE_RESET (the only way out,
+/// V2-STREAM-007) leaves nothing behind: a whole stream resumed next loads
+/// and gives the source's state.
+fn abandoned_resume(
+    model: &Fsm,
+    source: &Checker<'_, Fsm>,
+    saved: &super::data::Saved,
+    dst: &mut Handle<Fsm>,
+) -> Verdict {
+    let name = format!("{}/faults/bad-stream/abandoned-by-reset", model.label());
+    if let Err(v) = restore(SuiteId::Faults, &name, dst) {
+        return *v;
+    }
+    let full = &saved.bytes;
+    let total = Some(full.len() as u64);
+    let mut d = Checker::new(model, dst);
+    let mut compared = false;
+    let result = (|| -> Result<(), Interrupt> {
+        d.step(v2::Op::Set(MigState::Resuming))?;
+        load_v2(&mut d, FdRef(0), &full[..full.len() / 2], total, 4096)?;
+        d.step(v2::Op::Reset)?;
+        d.step(v2::Op::Get)?;
+        d.step(v2::Op::Set(MigState::Resuming))?;
+        load_v2(&mut d, FdRef(1), full, total, 4096)?;
+        d.step(v2::Op::Set(MigState::Stop))?;
+        let resumed = d.fingerprint()?;
+        if let (Some(a), Some(b)) = (&saved.fingerprint, &resumed) {
+            let now = d.last_snapshot(&[]);
+            d.compared(saved.snapshot, now, V2_STREAM_008);
+            compared = true;
+            if a != b {
+                return Err(Failure::new(
+                    &[V2_STREAM_007, V2_STREAM_008],
+                    "after a resume abandoned by reset, a whole stream did not give the source's state",
+                )
+                .into());
+            }
+        }
+        Ok(())
+    })();
+    let mut v = concluded(SuiteId::Faults, name, &d, &[V2_STREAM_007, V2_ERR_002], result)
+        .preceded_by(source.events());
+    if compared {
+        v.reqs.push(V2_STREAM_008);
+    }
+    v
 }
 
 /// Descriptors used after their session ended must fail: the session ends
@@ -348,20 +400,61 @@ pub fn failed_arcs_v1(model: &Region, device: &mut Handle<Region>) -> Vec<Verdic
                     c.require(fault, "the adapter cannot make a write fail")?;
                     c.step(v1::Op::set(to))?;
                     c.step(v1::Op::Read(Field::DeviceState))?;
+                    if !into_error {
+                        // The device assumes no next step: the user may go
+                        // back to RUNNING (V1-FAIL-005).
+                        c.step(v1::Op::set(V1State::Running))?;
+                        c.step(v1::Op::Read(Field::DeviceState))?;
+                    }
                     c.step(v1::Op::Reset)?;
                     c.step(v1::Op::Read(Field::DeviceState))?;
                     Ok(())
                 })();
-                if !push(
-                    &mut out,
-                    concluded(SuiteId::Faults, name, &c, &[V1_FAIL_001, V1_FAIL_003], result),
-                ) {
+                let reqs: &[Req] = if into_error {
+                    &[V1_FAIL_001, V1_FAIL_003]
+                } else {
+                    &[V1_FAIL_001, V1_FAIL_003, V1_FAIL_005]
+                };
+                if !push(&mut out, concluded(SuiteId::Faults, name, &c, reqs, result)) {
                     return out;
                 }
             }
         }
     }
     out
+}
+
+/// A v1 save whose data read fails: the failure is an errno on the
+/// region access, which ends the loop; a reset brings the device back
+/// (V1-ERR-001).
+pub fn failed_read_v1(model: &Region, device: &mut Handle<Region>) -> Vec<Verdict> {
+    let name = "v1/faults/failed-read".to_owned();
+    if let Err(v) = restore(SuiteId::Faults, &name, device) {
+        return vec![*v];
+    }
+    let mut c = Checker::new(model, device);
+    let result = (|| -> Result<(), Interrupt> {
+        c.step(v1::Op::set(V1State::StopCopy))?;
+        c.step(v1::Op::Read(Field::PendingBytes))?;
+        let v1::Outcome::Value(at) = c.step(v1::Op::Read(Field::DataOffset))? else {
+            return Err(Failure::new(&[V1_SAVE_003], "data_offset read failed").into());
+        };
+        let v1::Outcome::Value(size) = c.step(v1::Op::Read(Field::DataSize))? else {
+            return Err(Failure::new(&[V1_SAVE_005], "data_size read failed").into());
+        };
+        c.require(Fault::FailNthRead(1), "the adapter cannot make a read fail")?;
+        let read = v1::Op::ReadData {
+            offset: at,
+            len: size.min(u64::from(u32::MAX)) as u32,
+        };
+        if !matches!(c.step(read)?, v1::Outcome::Err(_)) {
+            return Err(Failure::new(&[V1_ERR_001], "the read made to fail did not report an errno").into());
+        }
+        c.step(v1::Op::Reset)?;
+        c.step(v1::Op::Read(Field::DeviceState))?;
+        Ok(())
+    })();
+    vec![concluded(SuiteId::Faults, name, &c, &[V1_ERR_001], result)]
 }
 
 /// Bad v1 streams: garbage chunk, a missing chunk, nothing at all.
