@@ -66,6 +66,21 @@ fn the_correct_mock_passes_every_suite_through_the_socket() {
         if flags == 5 {
             assert!(passed("data/round-trip/pre-copy/read-4096/write-4096/resume"));
         }
+        // V2-CONC-001: one request at a time on the socket: the concurrency
+        // checks are skipped, saying why.
+        let races: Vec<_> = verdicts
+            .iter()
+            .filter(|v| v.suite == SuiteId::Concurrency)
+            .collect();
+        assert_eq!(races.len(), 5);
+        for v in races {
+            assert_eq!(v.status, Status::Skip, "{}", v.name);
+            assert!(
+                v.detail.starts_with("vfio-user carries one request at a time"),
+                "{}",
+                v.detail
+            );
+        }
         // The report shows what vfio-user cannot exercise as not applicable.
         let catalogue = Catalogue::builtin().unwrap();
         let report = Report::build(

@@ -250,7 +250,7 @@ pub fn round_trip_v2(
 
 /// Records that a check asserted `req` by comparing device state, or that
 /// it could not.
-fn state_compared(v: &mut Verdict, compared: bool, req: Req) {
+pub(super) fn state_compared(v: &mut Verdict, compared: bool, req: Req) {
     if compared {
         if !v.reqs.contains(&req) {
             v.reqs.push(req);
@@ -262,7 +262,11 @@ fn state_compared(v: &mut Verdict, compared: bool, req: Req) {
 
 /// The resumed device's state against the source's: `Ok(true)` when both
 /// are observable and equal, `Ok(false)` when they cannot be compared.
-fn same_state(source: &Option<Vec<u8>>, resumed: &Option<Vec<u8>>, req: Req) -> Result<bool, Failure> {
+pub(super) fn same_state(
+    source: &Option<Vec<u8>>,
+    resumed: &Option<Vec<u8>>,
+    req: Req,
+) -> Result<bool, Failure> {
     let (Some(a), Some(b)) = (source, resumed) else {
         return Ok(false);
     };
