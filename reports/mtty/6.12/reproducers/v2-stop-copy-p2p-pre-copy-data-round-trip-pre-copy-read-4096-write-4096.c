@@ -9,7 +9,7 @@ int main(int argc, char **argv)
 	if (argc != 3) { fprintf(stderr, "usage: %s /dev/vfio/<group> <device name>\n", argv[0]); return 2; }
 	dev = open_device(argv[1], argv[2]);
 	{ char got[96]; int fd; int e = set_state(6 /* VFIO_DEVICE_STATE_PRE_COPY */, &fd); if (e) answer(got, e, 0, 0); else if (fd >= 0) { fds[nfds++] = fd; strcpy(got, "ok, data fd"); } else strcpy(got, "ok, no data fd"); show("SET PRE_COPY", got, "ok, data fd"); }
-	{ char got[96]; struct vfio_precopy_info i = { .argsz = sizeof(i) }; int e = CALL(ioctl(fd_at(0), VFIO_MIG_GET_PRECOPY_INFO, &i)); if (e) answer(got, e, 0, 0); else sprintf(got, "initial %llu dirty %llu", (unsigned long long)i.initial_bytes, (unsigned long long)i.dirty_bytes); show("PRECOPY_INFO(fd#0)", got, "initial 24 dirty 0"); }
+	{ char got[96]; struct vfio_precopy_info i = { .argsz = sizeof(i), .flags = 0x0u }; int e = CALL(ioctl(fd_at(0), VFIO_MIG_GET_PRECOPY_INFO, &i)); if (e) answer(got, e, 0, 0); else sprintf(got, "initial %llu dirty %llu flags %#x", (unsigned long long)i.initial_bytes, (unsigned long long)i.dirty_bytes, i.flags); show("PRECOPY_INFO(fd#0)", got, "initial 24 dirty 0 flags 0x0"); }
 	{ char got[96]; size_t n = 4096 < sizeof(buf) ? 4096 : sizeof(buf); ssize_t r = read(fd_at(0), buf, n); answer(got, r < 0 ? errno : 0, r, "bytes"); if (r > 0 && nsaved + r <= sizeof(saved)) { memcpy(saved + nsaved, buf, r); nsaved += r; } show("read(fd#0, 4096)", got, "bytes 24"); }
 	{ char got[96]; size_t n = 4096 < sizeof(buf) ? 4096 : sizeof(buf); ssize_t r = read(fd_at(0), buf, n); answer(got, r < 0 ? errno : 0, r, "bytes"); if (r > 0 && nsaved + r <= sizeof(saved)) { memcpy(saved + nsaved, buf, r); nsaved += r; } show("read(fd#0, 4096)", got, "bytes 0"); }
 	return mismatches ? 1 : 0;
