@@ -78,6 +78,14 @@ pub trait Target: Speaks + Traced + Clone {
 
     /// The rule every call breaks when it does not return in time.
     const DEADLINE: Req;
+
+    /// The bytes `op` writes, when it is a write.
+    fn written(op: &Self::Op) -> Option<u32>;
+
+    /// `op`, a write of bytes of a saved stream, claiming a stream of
+    /// `total` bytes (a replay's own source may give another length than
+    /// the check's did); any other operation unchanged.
+    fn with_stream_total(op: &Self::Op, total: u64) -> Self::Op;
 }
 
 /// Why a feature request with a chosen `argsz` means something else over
@@ -126,6 +134,25 @@ impl Target for Fsm {
 
     fn label(&self) -> String {
         format!("v2/{}", self.flags())
+    }
+
+    fn written(op: &v2::Op) -> Option<u32> {
+        match op {
+            v2::Op::Write { len, .. } => Some(*len),
+            _ => None,
+        }
+    }
+
+    fn with_stream_total(op: &v2::Op, total: u64) -> v2::Op {
+        let mut op = *op;
+        if let v2::Op::Write {
+            data: DataTag::Stream { total: t, .. } | DataTag::Corrupt { total: t, .. },
+            ..
+        } = &mut op
+        {
+            *t = Some(total);
+        }
+        op
     }
 
     fn arc_cases(&self) -> Vec<ArcCase<v2::Op>> {
@@ -226,6 +253,25 @@ impl Target for Region {
 
     fn label(&self) -> String {
         "v1".to_owned()
+    }
+
+    fn written(op: &v1::Op) -> Option<u32> {
+        match op {
+            v1::Op::WriteData { len, .. } => Some(*len),
+            _ => None,
+        }
+    }
+
+    fn with_stream_total(op: &v1::Op, total: u64) -> v1::Op {
+        let mut op = *op;
+        if let v1::Op::WriteData {
+            data: v1::ChunkTag::Stream { total: t, .. },
+            ..
+        } = &mut op
+        {
+            *t = Some(total);
+        }
+        op
     }
 
     fn arc_cases(&self) -> Vec<ArcCase<v1::Op>> {

@@ -85,6 +85,13 @@ pub enum Mutant {
     ProbesUnknownFeature,
     /// v2: a feature request whose argsz misses the payload is served.
     ShortArgszAccepted,
+    /// v2: the registers keep changing in STOP and STOP_COPY.
+    ChangesWhileStopped,
+    /// v2: VFIO_DEVICE_RESET does not drop a resume in progress, which the
+    /// next resume then appends to.
+    ResetKeepsResumeData,
+    /// v2: a refused SET ERROR drops the device into ERROR.
+    RefusalFallsIntoError,
     /// v2, calls at once: a resume write reads the position before it
     /// takes the lock and writes there after, so two writes at once both
     /// land at the same place (the bytes reported taken exceed what the
@@ -467,6 +474,33 @@ pub const MUTANTS: &[MutantInfo] = &[
         flag_sets: ALL_FLAGS,
         description: "a feature request whose argsz misses the payload is served",
         hidden_over_vfio_user: Some("over vfio-user argsz bounds the reply, not the request"),
+    },
+    MutantInfo {
+        mutant: Mutant::ChangesWhileStopped,
+        name: "changes-while-stopped",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STOP_001],
+        flag_sets: ALL_FLAGS,
+        description: "the registers keep changing in STOP and STOP_COPY",
+        hidden_over_vfio_user: Some("needs the device's registers, which the adapter cannot read"),
+    },
+    MutantInfo {
+        mutant: Mutant::ResetKeepsResumeData,
+        name: "reset-keeps-resume-data",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STREAM_005, V2_STREAM_007],
+        flag_sets: ALL_FLAGS,
+        description: "VFIO_DEVICE_RESET keeps a resume in progress, and the next resume appends to it",
+        hidden_over_vfio_user: None,
+    },
+    MutantInfo {
+        mutant: Mutant::RefusalFallsIntoError,
+        name: "refusal-falls-into-error",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_ERR_004],
+        flag_sets: ALL_FLAGS,
+        description: "a refused SET ERROR drops the device into ERROR",
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::RacyResumePosition,

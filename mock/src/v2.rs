@@ -222,7 +222,7 @@ impl Core {
     /// The device does some work: a register changes, and in pre-copy the
     /// change is queued as dirty data.
     fn tick(&mut self) {
-        if !self.running() {
+        if !self.running() && !self.mutant(Mutant::ChangesWhileStopped) {
             return;
         }
         let Some(i) = self.dev.tick() else { return };
@@ -340,6 +340,9 @@ impl Core {
                 self.fall_into_error();
                 return Plan::Done(Outcome::SetOk { fd: false });
             }
+            if self.mutant(Mutant::RefusalFallsIntoError) {
+                self.fall_into_error();
+            }
             return Plan::Done(err(Errno::EINVAL));
         }
         if from == MigState::Error {
@@ -430,9 +433,11 @@ impl Core {
                 opened = true;
             }
         }
-        if b == MigState::Resuming {
+        if b == MigState::Resuming && !self.mutant(Mutant::ResetKeepsResumeData) {
             self.resume.clear();
             self.resume_sum = stream::RunningSum::default();
+        }
+        if b == MigState::Resuming {
             self.new_fd(Dir::Resume);
             opened = true;
         }
@@ -761,7 +766,14 @@ impl Core {
 
     fn reset(&mut self) -> Outcome {
         self.deferred_reset = false;
+        // The mutant's reset forgets to drop what a resume received.
+        let kept = self
+            .mutant(Mutant::ResetKeepsResumeData)
+            .then(|| (std::mem::take(&mut self.resume), self.resume_sum.clone()));
         self.power_on();
+        if let Some((bytes, sum)) = kept {
+            (self.resume, self.resume_sum) = (bytes, sum);
+        }
         if self.mutant(Mutant::ResetToStop) {
             self.state = MigState::Stop;
         }

@@ -296,6 +296,14 @@ pub trait Protocol {
         Belief::one(self.initial())
     }
 
+    /// The belief about a device closed and opened again after `belief`:
+    /// a fresh device, unless something of the last open must be
+    /// remembered to judge the new one (by default nothing).
+    fn reopen(&self, belief: &Belief<Self::State>) -> Belief<Self::State> {
+        let _ = belief;
+        self.start()
+    }
+
     /// The outcomes allowed for `op` in any state of `belief`.
     fn allowed(&self, belief: &Belief<Self::State>, op: &Self::Op) -> Allowed<Self::Expect> {
         let mut all = Allowed::governed_by(&[]);

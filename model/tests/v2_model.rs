@@ -817,7 +817,36 @@ fn the_opt_in_survives_reset_and_ends_with_the_open() {
         pre,
         info_of(0xffff_fffe, 10, 0, 0xffff_fffe),
     ];
-    assert_eq!(violation(&m, &steps), [V2_PRE_010]);
+    // A device that lost it in the reset hands the flags back as passed.
+    assert_eq!(violation(&m, &steps), [V2_PRE_011]);
     // A fresh open starts without it.
     assert!(m.start().iter().all(|s| !s.opted_in));
+    // After a close, an opt-in that still holds clears the flags.
+    let b = run(&m, &[opt]);
+    let reopened = m.reopen(&b);
+    assert!(reopened.iter().all(|s| !s.opted_in && s.opt_in_closed));
+    let b = m.advance(&reopened, &pre.0, &pre.1).unwrap().0;
+    let (op, out) = info_of(0xffff_fffe, 10, 0, 0);
+    assert_eq!(m.advance(&b, &op, &out).unwrap_err().reqs, [V2_PRE_011]);
+    let (op, out) = info_of(0xffff_fffe, 10, 0, 0xffff_fffe);
+    m.advance(&b, &op, &out).unwrap();
+}
+
+#[test]
+fn a_refusal_leaves_the_state_as_it_was() {
+    covers!("V2-ERR-004", "V2-ARC-008", "V2-ARC-007");
+    let m = all();
+    let einval = Outcome::Err(Errno::EINVAL);
+    // SET ERROR is refused; a GET that then reports ERROR blames the
+    // refusal's rule and V2-ERR-004.
+    let steps = [(Op::Set(Error), einval), (Op::Get, Outcome::State(0))];
+    assert_eq!(violation(&m, &steps), [V2_ARC_008, V2_ERR_004]);
+    // A blocked arc the same way.
+    let steps = [
+        (Op::Set(StopCopy), ok(true)),
+        (Op::Set(PreCopy), einval),
+        (Op::Get, Outcome::State(0)),
+    ];
+    assert_eq!(violation(&m, &steps), [V2_ARC_007, V2_ERR_004]);
+    run(&m, &[(Op::Set(Error), einval), (Op::Get, Outcome::State(2))]);
 }

@@ -125,11 +125,28 @@ pub struct CheckResult {
 pub fn trace_lines(trace: &Trace) -> Vec<String> {
     use vfio_mig_engine::trace::Event;
     fn lines<P: vfio_mig_model::Protocol>(events: &[Event<P>]) -> Vec<String> {
+        // Instances are named only when the check used two.
+        let two = events
+            .iter()
+            .any(|e| matches!(e, Event::Step(s) if s.instance == 1));
+        let on = |i: u8| match (two, i) {
+            (false, _) => String::new(),
+            (true, 0) => "source: ".to_owned(),
+            (true, _) => "destination: ".to_owned(),
+        };
         events
             .iter()
             .map(|e| match e {
-                Event::Step(s) => format!("{} -> {}", s.op, s.outcome),
-                Event::Inject(f) => format!("(armed fault: {f:?})"),
+                Event::Step(s) => format!("{}{} -> {}", on(s.instance), s.op, s.outcome),
+                Event::Inject { instance, fault } => format!("{}(armed fault: {fault:?})", on(*instance)),
+                Event::Reopen { instance } => format!("{}(closed and opened again)", on(*instance)),
+                Event::Snapshot { instance } => format!("{}(state read)", on(*instance)),
+                Event::Same { a, b, rule } => format!(
+                    "(the state of instance {} must equal that of instance {}: {})",
+                    b.instance,
+                    a.instance,
+                    rule.id()
+                ),
             })
             .collect()
     }
@@ -159,8 +176,12 @@ pub fn differences(table: &vfio_mig_engine::differential::Table, first: &str, se
 /// The C reproducer of a failing v2 check (none for calls made at once:
 /// one thread replaying them cannot race).
 pub fn c_reproducer(v: &Verdict) -> Option<String> {
-    (v.status == Status::Fail && matches!(v.trace, Trace::V2(_)) && v.concurrency.is_none())
-        .then(|| reproducer_c::v2(&v.name, &v.trace.v2_pairs()))
+    (v.status == Status::Fail && matches!(v.trace, Trace::V2(_)) && v.replayable()).then(|| {
+        reproducer_c::v2(
+            &v.name,
+            <vfio_mig_model::v2::Fsm as vfio_mig_engine::trace::Traced>::events(&v.trace),
+        )
+    })
 }
 
 impl From<&Verdict> for CheckResult {
@@ -185,7 +206,7 @@ impl From<&Verdict> for CheckResult {
             },
             // A replay from one thread cannot race: no reproducer for calls
             // made at once.
-            reproducer: if failing && v.concurrency.is_none() {
+            reproducer: if failing && v.replayable() {
                 regression::reproducer(&v.name, &v.trace)
             } else {
                 None
@@ -201,9 +222,11 @@ pub fn c_reproducer_file(name: &str) -> String {
     format!("reproducers/{}.c", regression::ident(name, '-'))
 }
 
-/// The file, under a traces directory, of check `name`'s JSON trace.
-pub fn trace_file(name: &str) -> String {
-    format!("{}.json", regression::ident(name, '-'))
+/// The file, under a traces directory, of check `name`'s JSON trace of
+/// instance `instance` (the destination's has `.destination` before `.json`).
+pub fn trace_file(name: &str, instance: u8) -> String {
+    let which = if instance == 0 { "" } else { ".destination" };
+    format!("{}{which}.json", regression::ident(name, '-'))
 }
 
 /// Counts of requirement results.
@@ -373,6 +396,14 @@ fn flag_present(flags: Option<MigrationFlags>, f: FlagName) -> bool {
     }
 }
 
+fn flag_name(f: FlagName) -> &'static str {
+    match f {
+        FlagName::StopCopy => "STOP_COPY",
+        FlagName::P2p => "P2P",
+        FlagName::PreCopy => "PRE_COPY",
+    }
+}
+
 fn result_of(
     r: &Requirement,
     flags: Option<MigrationFlags>,
@@ -412,15 +443,23 @@ fn result_of(
         .applies_to_flags
         .iter()
         .filter(|f| !flag_present(flags, **f))
-        .map(|f| match f {
-            FlagName::StopCopy => "STOP_COPY",
-            FlagName::P2p => "P2P",
-            FlagName::PreCopy => "PRE_COPY",
-        })
+        .map(|f| flag_name(*f))
         .collect();
     let newer = r.since.filter(|since| *since > uapi);
+    let lacks_none = !r.applies_lacking.is_empty()
+        && flags.is_some_and(|f| r.applies_lacking.iter().all(|l| flag_present(Some(f), *l)));
     let (status, reason) = if let Some(why) = other_option {
         (ReqStatus::Skip, Some(why))
+    } else if lacks_none {
+        let names: Vec<&str> = r.applies_lacking.iter().map(|f| flag_name(*f)).collect();
+        (
+            ReqStatus::Skip,
+            Some(format!(
+                "not applicable: a rule of devices without {}, and this one offers {}",
+                names.join(" or "),
+                names.join(" and ")
+            )),
+        )
     } else if let Some(since) = newer {
         (
             ReqStatus::Skip,

@@ -42,15 +42,29 @@ fn a_path_seen_from_outside_is_drawn_as_a_timeline() {
         .find(|v| v.name.ends_with("concurrency/gets-during-set"))
         .unwrap();
     assert_eq!(v.status, Status::Fail, "{}", v.detail);
-    assert!(v.broken.contains(&V2_CONC_001) && v.broken.contains(&V2_CONC_005), "{:?}", v.broken);
+    assert!(
+        v.broken.contains(&V2_CONC_001) && v.broken.contains(&V2_CONC_005),
+        "{:?}",
+        v.broken
+    );
     let c = CheckResult::from(v);
     assert!(c.reproducer.is_none() && c.c_reproducer.is_none());
     // The witness: the SET and a GET inside it that could not be placed.
-    assert!(c.timeline.iter().any(|l| l.contains("SET STOP_COPY")), "{:?}", c.timeline);
-    assert!(c.timeline.iter().any(|l| l.starts_with('!') && l.contains("GET state")));
+    assert!(
+        c.timeline.iter().any(|l| l.contains("SET STOP_COPY")),
+        "{:?}",
+        c.timeline
+    );
+    assert!(c
+        .timeline
+        .iter()
+        .any(|l| l.starts_with('!') && l.contains("GET state")));
     let r = report(&verdicts);
     let md = markdown(&r);
-    assert!(md.contains("A smaller history no order of whose calls the model allows"), "{md}");
+    assert!(
+        md.contains("A smaller history no order of whose calls the model allows"),
+        "{md}"
+    );
     assert!(junit_xml(&r).contains("The longest order the model allows"));
     let quiet = r.without_timings();
     assert!(quiet.checks.iter().all(|c| c.timeline.is_empty()));
@@ -66,6 +80,9 @@ fn the_correct_mock_races_without_a_failure() {
         assert!(v.reqs.contains(&V2_CONC_001));
         let observed = v.concurrency.as_ref().expect("the calls made at once are kept");
         assert!(observed.history.threads().len() >= 2, "{}", v.name);
-        assert!(CheckResult::from(v).timeline.is_empty(), "passing checks draw nothing");
+        assert!(
+            CheckResult::from(v).timeline.is_empty(),
+            "passing checks draw nothing"
+        );
     }
 }

@@ -103,6 +103,7 @@ struct RawSource {
 #[serde(deny_unknown_fields)]
 struct RawApplies {
     flags: Option<Vec<String>>,
+    lacking: Option<Vec<String>>,
     since: Option<String>,
 }
 
@@ -250,6 +251,7 @@ pub(crate) fn requirement_file(file: FileName, text: &str) -> Result<Requirement
             checked_by.push(checker);
         }
         let mut applies_to_flags = Vec::new();
+        let mut applies_lacking = Vec::new();
         let mut since = None;
         if let Some(applies) = raw.applies_to {
             if expected == ProtocolName::V1 {
@@ -273,6 +275,17 @@ pub(crate) fn requirement_file(file: FileName, text: &str) -> Result<Requirement
                 })?;
                 applies_to_flags.push(flag);
             }
+            for f in applies.lacking.unwrap_or_default() {
+                let flag = FlagName::parse(&f)
+                    .filter(|f| *f != FlagName::StopCopy)
+                    .ok_or_else(|| {
+                        ctx.err(
+                            "applies_to.lacking",
+                            format!("{f:?} is not an optional flag (expected P2P or PRE_COPY)"),
+                        )
+                    })?;
+                applies_lacking.push(flag);
+            }
         }
         let decision = match raw.decision {
             None => None,
@@ -293,6 +306,7 @@ pub(crate) fn requirement_file(file: FileName, text: &str) -> Result<Requirement
             source,
             checked_by,
             applies_to_flags,
+            applies_lacking,
             since,
             decision,
             when,

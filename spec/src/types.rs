@@ -268,6 +268,9 @@ pub struct Requirement {
     pub checked_by: Vec<Checker>,
     /// v2 flags that must be present for the rule to apply (empty: always).
     pub applies_to_flags: Vec<FlagName>,
+    /// The rule concerns devices that lack at least one of these flags
+    /// (`applies_to.lacking`); empty: every device.
+    pub applies_lacking: Vec<FlagName>,
     /// The uAPI revision that introduced the rule (`applies_to.since`);
     /// `None`: every revision.
     pub since: Option<Uapi>,

@@ -213,6 +213,19 @@ fn uapi_revision_of_a_rule_is_checked_and_kept() {
 }
 
 #[test]
+fn lacking_names_optional_flags_only() {
+    let e = error_of(V1, &V2.replace("flags: [PRE_COPY]", "lacking: [STOP_COPY]"), DEC);
+    assert!(
+        e.contains("field `applies_to.lacking`: \"STOP_COPY\" is not an optional flag"),
+        "{e}"
+    );
+    let c = load(V1, &V2.replace("flags: [PRE_COPY]", "lacking: [P2P]"), DEC).unwrap();
+    assert!(c
+        .requirements()
+        .any(|r| r.applies_lacking == [vfio_mig_spec::FlagName::P2p]));
+}
+
+#[test]
 fn uapi_revision_of_a_kernel_release() {
     assert_eq!(Uapi::of_release("7.3.4+deb13-amd64"), Some(Uapi::Linux7_3));
     assert_eq!(Uapi::of_release("7.10.1"), Some(Uapi::Linux7_3));

@@ -380,14 +380,18 @@ fn write_traces(dir: &Path, outcome: &Outcome) -> Result<(), String> {
     let Some(flags) = outcome.flags else {
         return Ok(());
     };
-    for v in &outcome.verdicts {
-        let pairs = v.trace.v2_pairs();
-        if pairs.is_empty() {
-            continue;
+    // One file per device instance a check used; a check that closed and
+    // opened a device again is left out (a trace is one open of a device).
+    for v in outcome.verdicts.iter().filter(|v| !v.trace.reopens()) {
+        for instance in [0u8, 1] {
+            let pairs = v.trace.v2_pairs_on(instance);
+            if pairs.is_empty() {
+                continue;
+            }
+            let path = dir.join(report::trace_file(&v.name, instance));
+            let json = vfio_mig_trace::write(flags, outcome.data_size, outcome.uapi, &pairs);
+            std::fs::write(&path, json).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
         }
-        let path = dir.join(report::trace_file(&v.name));
-        let json = vfio_mig_trace::write(flags, outcome.data_size, outcome.uapi, &pairs);
-        std::fs::write(&path, json).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
     }
     Ok(())
 }

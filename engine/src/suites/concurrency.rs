@@ -683,8 +683,10 @@ fn read_vs_stop(
                 Err(f) => judged.result = Err(f),
             }
         }
-        (conclude(name, &c, reqs, judged), fingerprint, stream)
+        let source = (c.last_snapshot(&[]), c.events().to_vec());
+        (conclude(name, &c, reqs, judged), (fingerprint, source), stream)
     };
+    let (fingerprint, (snapshot, source_events)) = fingerprint;
     let (mut verdict, stuck) = concluded;
     let Some(stream) = stream.filter(|_| verdict.status == crate::check::Status::Pass && stuck.is_none())
     else {
@@ -701,7 +703,7 @@ fn read_vs_stop(
         load_v2(&mut d, FdRef(0), &stream, total, 1 << 20)?;
         d.step(Op::Set(MigState::Stop))?;
         let resumed = d.fingerprint()?;
-        compared = same_state(&fingerprint, &resumed, V2_STREAM_008)?;
+        compared = same_state(&mut d, (&fingerprint, snapshot), &resumed, V2_STREAM_008)?;
         Ok(())
     })();
     let observed = verdict.concurrency.take();
@@ -719,7 +721,7 @@ fn read_vs_stop(
                 ),
                 ..f
             };
-            let mut v = Verdict::of(SuiteId::Concurrency, name, &d, reqs, Err(f));
+            let mut v = Verdict::of(SuiteId::Concurrency, name, &d, reqs, Err(f)).preceded_by(&source_events);
             v.concurrency = observed;
             v
         }

@@ -125,6 +125,11 @@ pub struct DevState {
     /// The user opted in to the PRECOPY_INFOv2 behaviour on this open of
     /// the device (Linux 7.3; forgotten only when the device is closed).
     pub opted_in: bool,
+    /// Since the opt-in the device was reset (the opt-in must hold).
+    pub reset_since_opt_in: bool,
+    /// The previous open of the device had opted in (it must be
+    /// forgotten).
+    pub opt_in_closed: bool,
 }
 
 impl DevState {
@@ -499,7 +504,7 @@ impl Fsm {
                         &[V2_FD_001],
                     );
                 }
-                self.precopy_answers(s.opted_in, last_initial, flags_in, out);
+                self.precopy_answers(s, last_initial, flags_in, out);
                 out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_PRE_001]);
             }
             FdStatus::Live(Session {
@@ -522,8 +527,9 @@ impl Fsm {
     /// not grow (V2-PRE-003), and from Linux 7.3 on `flags` is handed back
     /// as passed (V2-PRE-009) unless the user opted in, when it is 0 or
     /// REINIT, which alone lets `initial_bytes` grow (V2-PRE-010).
-    fn precopy_answers(&self, opted_in: bool, last: Option<u64>, flags_in: u32, out: &mut Allowed<Expect>) {
+    fn precopy_answers(&self, s: &DevState, last: Option<u64>, flags_in: u32, out: &mut Allowed<Expect>) {
         let answer = |max_initial, flags| Expect::Precopy { max_initial, flags };
+        let opted_in = s.opted_in;
         if self.uapi < Uapi::Linux7_3 {
             out.push(answer(last, FlagsOut::Any), Kind::Normal, &[V2_PRE_001]);
             if last.is_some() {
@@ -538,6 +544,18 @@ impl Fsm {
                 out.governing.push(V2_PRE_003);
                 out.push(answer(None, kept), Kind::Warn, &[V2_PRE_003]);
             }
+            if s.opt_in_closed && flags_in != 0 {
+                // Flags cleared as after an opt-in, which ended with the
+                // open that made it.
+                out.governing.push(V2_PRE_011);
+                for cleared in [0, PRECOPY_INFO_REINIT] {
+                    out.push(
+                        answer(None, FlagsOut::Exactly(cleared)),
+                        Kind::Breaks,
+                        &[V2_PRE_011],
+                    );
+                }
+            }
             out.push(answer(None, FlagsOut::Any), Kind::Breaks, &[V2_PRE_009]);
         } else {
             out.governing.push(V2_PRE_010);
@@ -551,6 +569,15 @@ impl Fsm {
                 Kind::Normal,
                 &[V2_PRE_010],
             );
+            if s.reset_since_opt_in && flags_in != 0 {
+                // Flags handed back as passed: the reset lost the opt-in.
+                out.governing.push(V2_PRE_011);
+                out.push(
+                    answer(None, FlagsOut::Exactly(flags_in)),
+                    Kind::Breaks,
+                    &[V2_PRE_011],
+                );
+            }
             out.push(answer(None, FlagsOut::Any), Kind::Breaks, &[V2_PRE_010]);
         }
     }
@@ -639,6 +666,10 @@ fn continues(sess: &Session, data: DataTag) -> bool {
     }
 }
 
+/// The rules that refuse a SET before the device acts: the state they
+/// leave must be the one before.
+const REFUSALS: [Req; 5] = [V2_ARC_007, V2_ARC_008, V2_ARC_010, V2_ERR_003, V2_FLAG_003];
+
 /// The rules a refused resume leaves as the reason for the state: the rule
 /// that made the refusal due, and the one about the state after it.
 const RESUME_REFUSALS: [Req; 4] = [V2_STREAM_006, V2_STREAM_009, V2_STREAM_010, V2_STREAM_011];
@@ -682,7 +713,15 @@ impl Protocol for Fsm {
             closed: 0,
             cause: V2_STATE_002,
             opted_in: false,
+            reset_since_opt_in: false,
+            opt_in_closed: false,
         }
+    }
+
+    fn reopen(&self, belief: &Belief<DevState>) -> Belief<DevState> {
+        let mut fresh = self.initial();
+        fresh.opt_in_closed = belief.iter().any(|s| s.opted_in);
+        Belief::one(fresh)
     }
 
     fn expectations(&self, s: &DevState, op: &Op, out: &mut Allowed<Expect>) {
@@ -708,7 +747,17 @@ impl Protocol for Fsm {
                 if refused_resume {
                     out.governing.push(V2_STREAM_012);
                 }
-                for r in std::iter::once(s.cause).chain(refused_resume.then_some(V2_STREAM_012)) {
+                // A state that moved after a refusal also misses V2-ERR-004
+                // (refused before acting, the state stays).
+                let refused = REFUSALS.contains(&s.cause);
+                if refused {
+                    out.governing.push(V2_ERR_004);
+                }
+                let also = refused_resume
+                    .then_some(V2_STREAM_012)
+                    .into_iter()
+                    .chain(refused.then_some(V2_ERR_004));
+                for r in std::iter::once(s.cause).chain(also) {
                     if !out.blame.contains(&r) {
                         out.blame.push(r);
                     }
@@ -915,6 +964,7 @@ impl Protocol for Fsm {
             (Op::Reset, Outcome::Done) => {
                 let mut next = s.with_state(MigState::Running, None);
                 next.cause = V2_ERR_002;
+                next.reset_since_opt_in |= next.opted_in;
                 out.insert(next);
             }
             (Op::Reset, Outcome::Err(_)) => {
