@@ -7,7 +7,7 @@ use super::stream;
 use super::{MockConfig, Mutant, Registers};
 use vfio_mig_device::v2::Call;
 use vfio_mig_device::{Description, Device, DeviceError, Fault, Io};
-use vfio_mig_model::v2::{Fsm, MigState, Outcome};
+use vfio_mig_model::v2::{FdRef, Fsm, MigState, Outcome};
 use vfio_mig_model::Errno;
 
 /// Which way a data fd points.
@@ -116,6 +116,19 @@ impl MockV2 {
 
     fn mutant(&self, m: Mutant) -> bool {
         self.cfg.mutant == Some(m)
+    }
+
+    /// Forgets every data fd but the live one, which becomes fd 0; returns
+    /// it. For a server that hands out no fds (vfio-user): its sessions
+    /// never run out of numbers however many it opens.
+    pub fn renumber_fds(&mut self) -> Option<FdRef> {
+        let live = self.live.and_then(|i| self.fds.get(i).copied());
+        self.fds.clear();
+        self.live = None;
+        let fd = live?;
+        self.fds.push(fd);
+        self.live = Some(0);
+        Some(FdRef(0))
     }
 
     fn power_on(&mut self) {

@@ -1,0 +1,244 @@
+//! The rules only vfio-user has (V2-VU-001..004), which the generic suites
+//! cannot reach because the adapter hides the messages behind the model's
+//! operations, checked on the run's own connection; and what the adapter
+//! saw during the suites that is a verdict of its own: refused resets
+//! (V2-ERR-002) and a server that stopped answering (V2-TIME-001).
+
+use super::adapter::Link;
+use super::conn::{errno, Fail, CLIENT_MAX_XFER};
+use vfio_mig_engine::check::Status;
+use vfio_mig_engine::verdict::{SuiteId, Verdict};
+use vfio_mig_model::reqs::{V2_ERR_002, V2_TIME_001, V2_VU_001, V2_VU_002, V2_VU_003, V2_VU_004};
+use vfio_mig_model::v2::{MigState, Outcome};
+use vfio_mig_model::Req;
+use vfio_mig_vfio_user::{Reply, Request};
+
+/// A check's verdict from its result: `Ok(Some(why))` is a SKIP.
+pub(crate) fn verdict(name: String, reqs: &[Req], result: Result<Option<String>, String>) -> Verdict {
+    match result {
+        Ok(None) => Verdict::passed(SuiteId::Wire, name, reqs, String::new()),
+        Ok(Some(why)) => Verdict::skip(SuiteId::Wire, name, reqs, why),
+        Err(why) => failed(name, reqs, why),
+    }
+}
+
+/// How a check ended, with what a person should read.
+pub(crate) enum Judged {
+    /// The rules held.
+    Pass(String),
+    /// The check could not run, for this reason.
+    Skip(String),
+    /// A rule broke.
+    Fail(String),
+}
+
+impl Judged {
+    /// The verdict of check `name` of rules `reqs`.
+    pub(crate) fn verdict(self, name: String, reqs: &[Req]) -> Verdict {
+        match self {
+            Judged::Pass(what) => Verdict::passed(SuiteId::Wire, name, reqs, what),
+            Judged::Skip(why) => Verdict::skip(SuiteId::Wire, name, reqs, why),
+            Judged::Fail(why) => failed(name, reqs, why),
+        }
+    }
+}
+
+impl From<Result<Option<String>, String>> for Judged {
+    fn from(r: Result<Option<String>, String>) -> Self {
+        match r {
+            Ok(None) => Judged::Pass(String::new()),
+            Ok(Some(why)) => Judged::Skip(why),
+            Err(why) => Judged::Fail(why),
+        }
+    }
+}
+
+/// A failed check of rules `reqs`.
+pub(crate) fn failed(name: String, reqs: &[Req], why: String) -> Verdict {
+    let mut v = Verdict::passed(SuiteId::Wire, name, reqs, why);
+    v.status = Status::Fail;
+    v.broken = reqs.to_vec();
+    v
+}
+
+/// What the adapter saw on `link` while the suites ran: one FAIL of
+/// V2-ERR-002 naming the refused resets (the run went on through SETs), one
+/// FAIL of V2-TIME-001 naming each stall.
+pub fn observed(link: &Link) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    let who = format!("instance {}", link.instance);
+    if let Some(first) = link.refusals.first() {
+        let n = link.refusals.len();
+        out.push(failed(
+            format!("v2/vfio-user/restore/{who}/device-reset"),
+            &[V2_ERR_002],
+            format!(
+                "{first}; {n} restore{} of {who} went back to RUNNING through SETs instead",
+                if n == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    for (i, stall) in link.conn.stalls.iter().enumerate() {
+        out.push(failed(
+            format!("v2/vfio-user/stall/{who}/{}", i + 1),
+            &[V2_TIME_001],
+            stall.clone(),
+        ));
+    }
+    out
+}
+
+type Check = fn(&mut Link) -> Result<Option<String>, String>;
+
+/// The wire checks of V2-VU-001..004 on `link` (instance 0's connection),
+/// each after a restore.
+pub fn wire_checks(link: &mut Link) -> Vec<Verdict> {
+    let checks: [(&str, Req, Check); 4] = [
+        ("data-outside-data-states", V2_VU_001, data_outside_data_states),
+        ("over-max-data-xfer-size", V2_VU_002, over_max_xfer),
+        ("read-replies-within-the-size-asked", V2_VU_003, read_reply_sizes),
+        ("errors-keep-the-connection", V2_VU_004, errors_keep_connection),
+    ];
+    let mut out = Vec::new();
+    for (name, req, check) in checks {
+        let name = format!("v2/vfio-user/wire/{name}");
+        if let Some(why) = &link.conn.broken {
+            out.push(Verdict::skip(
+                SuiteId::Wire,
+                name,
+                &[req],
+                format!("not run: the connection broke earlier ({why})"),
+            ));
+            continue;
+        }
+        let result = match link.restore() {
+            Ok(()) => check(link),
+            Err(e) => Err(format!("the device could not be restored first: {e}")),
+        };
+        out.push(verdict(name, &[req], result));
+    }
+    out
+}
+
+/// `req` must be refused with EINVAL.
+fn refused(l: &mut Link, what: &str, req: Request) -> Result<(), String> {
+    match l.conn.call(&req) {
+        Err(Fail::Server(22)) => Ok(()),
+        Err(Fail::Server(e)) => Err(format!("{what}: refused with {}, not EINVAL", errno(e))),
+        Err(f @ Fail::Transport { .. }) => Err(format!("{what}: {}", f.why())),
+        Ok(r) => Err(format!("{what}: served ({r:?}) instead of refused")),
+    }
+}
+
+fn set_state(l: &mut Link, s: MigState) -> Result<(), String> {
+    match l.set(s.number()) {
+        Outcome::SetOk { .. } => Ok(()),
+        other => Err(format!("SET {s}: {other}")),
+    }
+}
+
+fn data_outside_data_states(l: &mut Link) -> Result<Option<String>, String> {
+    let read = || Request::MigDataRead { size: 64 };
+    let write = || Request::MigDataWrite { data: vec![0; 16] };
+    refused(l, "MIG_DATA_READ in RUNNING", read())?;
+    refused(l, "MIG_DATA_WRITE in RUNNING", write())?;
+    set_state(l, MigState::Stop)?;
+    refused(l, "MIG_DATA_READ in STOP", read())?;
+    set_state(l, MigState::StopCopy)?;
+    refused(l, "MIG_DATA_WRITE in STOP_COPY", write())?;
+    set_state(l, MigState::Stop)?;
+    set_state(l, MigState::Resuming)?;
+    refused(l, "MIG_DATA_READ in RESUMING", read())?;
+    Ok(None)
+}
+
+fn over_max_xfer(l: &mut Link) -> Result<Option<String>, String> {
+    let max = l.conn.announced_xfer;
+    let mut skipped = Vec::new();
+    set_state(l, MigState::StopCopy)?;
+    match u32::try_from(max + 1) {
+        Ok(size) => refused(l, "MIG_DATA_READ of max_data_xfer_size + 1 bytes", Request::MigDataRead { size })?,
+        Err(_) => skipped.push(format!(
+            "a read of max_data_xfer_size + 1 = {} bytes does not fit the 32-bit size",
+            max + 1
+        )),
+    }
+    l.restore().map_err(|e| e.to_string())?;
+    if max < u64::from(CLIENT_MAX_XFER) {
+        set_state(l, MigState::Stop)?;
+        set_state(l, MigState::Resuming)?;
+        refused(
+            l,
+            "MIG_DATA_WRITE of max_data_xfer_size + 1 bytes",
+            Request::MigDataWrite {
+                data: vec![0; max as usize + 1],
+            },
+        )?;
+    } else {
+        skipped.push(format!(
+            "a write of max_data_xfer_size + 1 = {} bytes is more than this client sends ({CLIENT_MAX_XFER} bytes)",
+            max + 1
+        ));
+    }
+    Ok(match skipped.len() {
+        2 => Some(skipped.join("; ")),
+        _ => None,
+    })
+}
+
+fn read_reply_sizes(l: &mut Link) -> Result<Option<String>, String> {
+    set_state(l, MigState::StopCopy)?;
+    let mut total = 0usize;
+    for _ in 0..1_000_000 {
+        match l.conn.call(&Request::MigDataRead { size: 7 }) {
+            Ok(Reply::MigData { data }) if data.len() > 7 => {
+                return Err(format!("MIG_DATA_READ of 7 bytes answered {} bytes", data.len()))
+            }
+            Ok(Reply::MigData { data }) if data.is_empty() => {
+                return if total > 0 {
+                    Ok(None)
+                } else {
+                    Err("STOP_COPY: the first MIG_DATA_READ already answered no data".into())
+                };
+            }
+            Ok(Reply::MigData { data }) => total += data.len(),
+            Ok(other) => return Err(format!("MIG_DATA_READ answered {other:?}")),
+            Err(Fail::Server(e)) => return Err(format!("MIG_DATA_READ failed with {}", errno(e))),
+            Err(f) => return Err(f.why()),
+        }
+    }
+    Err("no end of the stream after a million reads of 7 bytes".into())
+}
+
+fn errors_keep_connection(l: &mut Link) -> Result<Option<String>, String> {
+    use super::conn::Answer;
+    // A command number no revision defines.
+    let (h, answer) = l.conn.raw(99, 0, &[1, 2, 3], &[])?;
+    match answer {
+        Some(Answer::Message(r, _)) => {
+            if !(r.is_reply() && r.msg_id == h.msg_id && r.command == 99) {
+                l.conn.poison("an answer that is not the reply");
+                return Err(format!(
+                    "the answer to command 99 (id {}, command {}) does not echo it (id {}, command 99)",
+                    r.msg_id, r.command, h.msg_id
+                ));
+            }
+            if !r.is_error() {
+                return Err("an unknown command was answered without the error flag".into());
+            }
+        }
+        Some(Answer::Closed(e)) => return Err(format!("the server closed the connection after an unknown command: {e}")),
+        Some(Answer::Silent(e)) => {
+            return Err(format!(
+                "command 99 (message id {}) was sent; the server stopped answering after it: {e}",
+                h.msg_id
+            ))
+        }
+        None => {}
+    }
+    match l.get() {
+        Ok(n) if n == MigState::Running.number() => Ok(None),
+        Ok(n) => Err(format!("after the error the state reads {n}, not RUNNING")),
+        Err(f) => Err(format!("the connection is unusable after an error reply: {}", f.why())),
+    }
+}
