@@ -1,6 +1,7 @@
 //! The model's operations over one vfio-user connection.
 
 use super::conn::{errno, Conn, Fail};
+use super::server::ServerProcess;
 use crate::probe::{Probe, RegionByte};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -39,6 +40,9 @@ pub struct Link {
     /// Every refused or ineffective DEVICE_RESET during restores: what
     /// happened (V2-ERR-002), in order.
     pub refusals: Vec<String>,
+    /// The server process, when the run started it: how it ended is part
+    /// of the message when the connection breaks.
+    pub server: Option<Arc<Mutex<ServerProcess>>>,
 }
 
 /// The shared handle of a [`Link`].
@@ -73,6 +77,7 @@ impl Link {
             probe,
             generation: 0,
             refusals: Vec::new(),
+            server: None,
         };
         match l.conn.call(&Request::DeviceGetInfo) {
             Ok(Reply::DeviceInfo { flags, .. }) if flags & 1 != 0 => {}
@@ -242,6 +247,25 @@ impl Link {
     /// in [`Link::refusals`]), SETs along the path back to RUNNING. The
     /// device is unusable only when that fails too.
     pub fn restore(&mut self) -> Result<(), DeviceError> {
+        let r = self.restore_inner();
+        match (r, self.server_note()) {
+            (Err(DeviceError::Unusable { what, source }), Some(note)) => Err(DeviceError::Unusable {
+                what: format!("{what} ({note})"),
+                source,
+            }),
+            (r, _) => r,
+        }
+    }
+
+    /// How the server process ended, when the run started it and it did.
+    pub fn server_note(&self) -> Option<String> {
+        let server = self.server.as_ref()?;
+        let mut s = server.lock().unwrap_or_else(|p| p.into_inner());
+        s.ended_within(std::time::Duration::from_millis(200))
+            .map(|(_, how)| format!("the server process ended: {how}"))
+    }
+
+    fn restore_inner(&mut self) -> Result<(), DeviceError> {
         let path = self.conn.path.clone();
         if let Some(why) = &self.conn.broken {
             return Err(unusable(

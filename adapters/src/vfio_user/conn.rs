@@ -115,11 +115,40 @@ fn describe(req: &Request) -> String {
     }
 }
 
+/// Connects to the socket at `path`, waiting at most `within` for the
+/// server to take the connection (a server that serves one client at a time
+/// leaves a second one waiting for ever otherwise).
+pub fn connect_within(path: &str, within: Duration) -> std::io::Result<UnixStream> {
+    use rustix::net::{connect, socket_with, AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+    let addr = SocketAddrUnix::new(path)?;
+    let fd = socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK, None)?;
+    let until = std::time::Instant::now() + within;
+    loop {
+        match connect(&fd, &addr) {
+            Ok(()) => break,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(rustix::io::Errno::AGAIN) if std::time::Instant::now() < until => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(rustix::io::Errno::AGAIN) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("the server took no new connection within {} ms", within.as_millis()),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let stream = UnixStream::from(fd);
+    stream.set_nonblocking(false)?;
+    Ok(stream)
+}
+
 impl Conn {
     /// Connects to `path` and negotiates: VERSION 0.1 without
     /// capabilities; `max_data_xfer_size` read from the reply.
     pub fn connect(path: &str, timeout: Duration) -> Result<Self, String> {
-        let stream = UnixStream::connect(path).map_err(|e| format!("cannot connect: {e}"))?;
+        let stream = connect_within(path, timeout).map_err(|e| format!("cannot connect: {e}"))?;
         let mut c = Conn {
             stream,
             path: path.to_owned(),

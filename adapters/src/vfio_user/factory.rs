@@ -4,9 +4,9 @@
 //! runs on the same connection after the suites.
 
 use super::adapter::{lock, Link, Shared, VfioUserAdapter};
-use super::malformed::{malformed_suite, Peer};
+use super::malformed::malformed_suite;
 use super::server::ServerProcess;
-use super::wire::{observed, wire_checks};
+use super::wire::{observed, wire_checks, Peer};
 use crate::probe::Probe;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
@@ -30,7 +30,7 @@ pub enum Servers {
 #[derive(Default)]
 struct State {
     links: [Option<Shared>; 2],
-    servers: [Option<ServerProcess>; 2],
+    servers: [Option<Arc<Mutex<ServerProcess>>>; 2],
     dir: Option<PathBuf>,
 }
 
@@ -81,7 +81,8 @@ impl VfioUserFactory {
         match &self.servers {
             Servers::Sockets(s) => s[index].clone().ok_or_else(not_configured),
             Servers::Command(cmd) => {
-                if let Some(s) = st.servers[index].as_mut() {
+                if let Some(s) = &st.servers[index] {
+                    let mut s = s.lock().unwrap_or_else(|p| p.into_inner());
                     if s.exited().is_none() {
                         return Ok(s.socket.to_string_lossy().into_owned());
                     }
@@ -103,9 +104,9 @@ impl VfioUserFactory {
                 let socket = dir.join(format!("instance-{index}.sock"));
                 let log = dir.join(format!("instance-{index}.log"));
                 st.servers[index] = None;
-                let s = ServerProcess::start(cmd, &socket, &log, self.timeout).map_err(DeviceError::unusable)?;
+                let s = ServerProcess::start(cmd, index, &socket, &log, self.timeout).map_err(DeviceError::unusable)?;
                 let path = socket.to_string_lossy().into_owned();
-                st.servers[index] = Some(s);
+                st.servers[index] = Some(Arc::new(Mutex::new(s)));
                 Ok(path)
             }
         }
@@ -119,12 +120,19 @@ impl VfioUserFactory {
         let until = Instant::now() + self.timeout;
         loop {
             match Link::open(&path, index, self.timeout, self.probe.clone()) {
-                Ok(l) => return Ok(l),
+                Ok(mut l) => {
+                    l.server = st.servers[index].clone();
+                    return Ok(l);
+                }
                 Err(e) => {
-                    let starting = st.servers[index].as_mut().is_some_and(|s| s.exited().is_none());
+                    let server = st.servers[index].clone();
+                    let starting = server.as_ref().is_some_and(|s| server_lock(s).exited().is_none());
                     let refused = e.to_string().contains("cannot connect");
                     if !(starting && refused) || Instant::now() >= until {
-                        let tail = st.servers[index].as_ref().map(|s| s.tail_for_message()).unwrap_or_default();
+                        let tail = server
+                            .as_ref()
+                            .and_then(|s| server_lock(s).ended_within(Duration::from_millis(200)).map(|(_, how)| format!(" (the server process ended: {how})")))
+                            .unwrap_or_default();
                         return Err(match e {
                             DeviceError::Unusable { what, source } => DeviceError::Unusable {
                                 what: format!("{what}{tail}"),
@@ -153,13 +161,22 @@ impl VfioUserFactory {
         for l in &links {
             out.extend(observed(&lock(l)));
         }
-        if halted {
+        let owned = matches!(self.servers, Servers::Command(_));
+        if halted && !owned {
             return out;
         }
         let Some(link) = self.link(0) else { return out };
         let mut l = lock(&link);
-        out.extend(wire_checks(&mut l));
+        if halted {
+            // The suites stopped; a server the run starts itself is
+            // started afresh for the checks that remain.
+            match (FactoryPeer { factory: self, index: 0 }).reopen() {
+                Ok(fresh) => *l = fresh,
+                Err(_) => return out,
+            }
+        }
         let mut peer = FactoryPeer { factory: self, index: 0 };
+        out.extend(wire_checks(&mut l, &mut peer));
         out.extend(malformed_suite(&mut l, &mut peer));
         drop(l);
         out
@@ -197,6 +214,10 @@ impl DeviceFactory<Fsm> for VfioUserFactory {
     }
 }
 
+fn server_lock(s: &Arc<Mutex<ServerProcess>>) -> MutexGuard<'_, ServerProcess> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The server of one instance, as the malformed-message suite sees it.
 struct FactoryPeer<'a> {
     factory: &'a VfioUserFactory,
@@ -209,12 +230,18 @@ impl Peer for FactoryPeer<'_> {
     }
 
     fn exited(&mut self, grace: Duration) -> Option<(bool, String)> {
-        let mut st = self.factory.state();
-        st.servers[self.index].as_mut()?.ended_within(grace)
+        let server = self.factory.state().servers[self.index].clone()?;
+        let mut s = server.lock().unwrap_or_else(|p| p.into_inner());
+        s.ended_within(grace)
     }
 
     fn reopen(&mut self) -> Result<Link, String> {
         let mut st = self.factory.state();
+        if let Some(s) = st.servers[self.index].take() {
+            // A server the run started is started afresh: one that serves a
+            // single client, or hangs, takes no second connection.
+            server_lock(&s).stop();
+        }
         self.factory.connect(&mut st, self.index).map_err(|e| e.to_string())
     }
 }

@@ -15,7 +15,7 @@
 
 use super::adapter::Link;
 use super::conn::{errno, Answer, CLIENT_MAX_XFER};
-use super::wire::Judged;
+use super::wire::{Judged, Peer};
 use std::os::fd::AsFd;
 use std::time::Duration;
 use vfio_mig_engine::verdict::{SuiteId, Verdict};
@@ -26,19 +26,6 @@ use vfio_mig_vfio_user::codec::{
     FEATURE_GET, FEATURE_MIGRATION, FEATURE_MIG_DEVICE_STATE, FEATURE_PROBE, FEATURE_SET, FLAG_NO_REPLY, HEADER_LEN,
 };
 use vfio_mig_vfio_user::{Command, Header};
-
-/// The server behind the connection, as far as the suite can see it.
-pub trait Peer {
-    /// Whether the suite started the server process (and sees its exit).
-    fn owned(&self) -> bool;
-    /// `Some` once the server process has exited: whether cleanly (status
-    /// 0) and how, with the last lines it printed. `None` while it runs, or
-    /// when the process is not the suite's.
-    fn exited(&mut self, grace: Duration) -> Option<(bool, String)>;
-    /// A fresh connection after the last one closed: a new connection to
-    /// the socket, or a new server when the suite started the last one.
-    fn reopen(&mut self) -> Result<Link, String>;
-}
 
 /// How one case sends its message.
 struct Case {
@@ -59,6 +46,20 @@ fn words(ws: &[u32]) -> Vec<u8> {
 const GET_STATE: u32 = FEATURE_GET | FEATURE_MIG_DEVICE_STATE;
 const SET_STATE: u32 = FEATURE_SET | FEATURE_MIG_DEVICE_STATE;
 const FEATURE: u16 = 16;
+
+/// The cases from a state other than RUNNING come last: a server that
+/// cannot be reset there may not survive the restore after them.
+fn late_cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "argsz-below-the-reply/mig-data-read",
+            reqs: &[V2_VU_006],
+            from: MigState::StopCopy,
+            what: "MIG_DATA_READ of 16 bytes with argsz 8, no room for the data",
+            message: |_| Some((Command::MigDataRead.number(), 0, words(&[8, 16]))),
+        },
+    ]
+}
 
 fn cases() -> Vec<Case> {
     vec![
@@ -140,15 +141,11 @@ fn cases() -> Vec<Case> {
                 Some((FEATURE, 0, p))
             },
         },
-        Case {
-            name: "argsz-below-the-reply/mig-data-read",
-            reqs: &[V2_VU_006],
-            from: MigState::StopCopy,
-            what: "MIG_DATA_READ of 16 bytes with argsz 8, no room for the data",
-            message: |_| Some((Command::MigDataRead.number(), 0, words(&[8, 16]))),
-        },
     ]
 }
+
+/// How a SKIP for a device that could not be restored before a case starts.
+const RESTORE_FAILED: &str = "the device could not be restored first";
 
 /// The last lines of a server's output, for a failure message.
 fn crashed(how: &str) -> String {
@@ -175,7 +172,7 @@ fn run_case(link: &mut Link, peer: &mut dyn Peer, case: &Case) -> (Verdict, bool
     };
     if let Err(e) = link.restore() {
         return (
-            Verdict::skip(SuiteId::Wire, name, case.reqs, format!("the device could not be restored first: {e}")),
+            Verdict::skip(SuiteId::Wire, name, case.reqs, format!("{RESTORE_FAILED}: {e}")),
             link.conn.broken.is_none(),
         );
     }
@@ -456,64 +453,65 @@ fn truncated_header(link: &mut Link, peer: &mut dyn Peer) -> Judged {
 }
 
 /// Every case of the suite, starting on `link` (instance 0's connection,
-/// replaced by a fresh one when a case closes it).
+/// replaced by a fresh one when a case closes it). A case before which the
+/// device could not be restored runs once more on a fresh server when the
+/// suite started the server.
 pub fn malformed_suite(link: &mut Link, peer: &mut dyn Peer) -> Vec<Verdict> {
     let mut out = Vec::new();
     let mut closed_by: Option<String> = None;
-    let need = |link: &mut Link, closed_by: &Option<String>, peer: &mut dyn Peer| -> Result<(), String> {
-        if link.conn.broken.is_none() {
-            return Ok(());
-        }
-        match peer.reopen() {
-            Ok(l) => {
-                *link = l;
-                Ok(())
-            }
-            Err(why) => Err(format!(
-                "needs a fresh connection{}, and the server accepts none ({why})",
-                closed_by
-                    .as_deref()
-                    .map(|c| format!(" (case {c} ended the last one)"))
-                    .unwrap_or_default()
-            )),
-        }
-    };
-    for case in cases() {
-        let name = format!("v2/vfio-user/malformed/{}", case.name);
-        if let Err(why) = need(link, &closed_by, peer) {
-            out.push(Verdict::skip(SuiteId::Wire, name, case.reqs, why));
-            continue;
-        }
-        let (v, usable) = run_case(link, peer, &case);
-        if !usable {
-            closed_by = Some(case.name.to_owned());
-        }
-        out.push(v);
-    }
     type Extra = fn(&mut Link) -> Result<Option<String>, String>;
     let extras: [(&str, &[Req], Extra); 3] = [
+        ("probe-and-get-replies", &[V2_VU_010], probe_and_get),
         ("descriptors-where-none-belong", &[V2_VU_008], fds_where_none_belong),
         ("no-reply", &[V2_VU_009], no_reply),
-        ("probe-and-get-replies", &[V2_VU_010], probe_and_get),
     ];
-    for (short, reqs, check) in extras {
+    enum Step {
+        Case(Case),
+        Extra(&'static str, &'static [Req], Extra),
+    }
+    let steps: Vec<Step> = cases()
+        .into_iter()
+        .map(Step::Case)
+        .chain(extras.into_iter().map(|(n, r, f)| Step::Extra(n, r, f)))
+        .chain(late_cases().into_iter().map(Step::Case))
+        .collect();
+    for step in steps {
+        let (short, reqs) = match &step {
+            Step::Case(c) => (c.name, c.reqs),
+            Step::Extra(n, r, _) => (*n, *r),
+        };
         let name = format!("v2/vfio-user/malformed/{short}");
-        if let Err(why) = need(link, &closed_by, peer) {
-            out.push(Verdict::skip(SuiteId::Wire, name, reqs, why));
-            continue;
+        let mut tries = if peer.owned() { 2 } else { 1 };
+        loop {
+            tries -= 1;
+            if let Err(why) = need(link, &closed_by, peer) {
+                out.push(Verdict::skip(SuiteId::Wire, name, reqs, why));
+                break;
+            }
+            let v = match &step {
+                Step::Case(case) => run_case(link, peer, case).0,
+                Step::Extra(_, _, check) => {
+                    let judged: Judged = match link.restore() {
+                        Ok(()) => match (Judged::from(check(link)), peer.exited(Duration::ZERO)) {
+                            (_, Some((false, how))) => Judged::Fail(crashed(&how)),
+                            (r, _) => r,
+                        },
+                        Err(e) => Judged::Skip(format!("{RESTORE_FAILED}: {e}")),
+                    };
+                    judged.verdict(name.clone(), reqs)
+                }
+            };
+            if link.conn.broken.is_some() {
+                closed_by = Some(short.to_owned());
+            }
+            let retry = v.detail.starts_with(RESTORE_FAILED) && tries > 0;
+            if retry {
+                link.conn.poison("restarted for the next case");
+                continue;
+            }
+            out.push(v);
+            break;
         }
-        let result: Judged = match link.restore() {
-            Ok(()) => check(link).into(),
-            Err(e) => Judged::Skip(format!("the device could not be restored first: {e}")),
-        };
-        if link.conn.broken.is_some() {
-            closed_by = Some(short.to_owned());
-        }
-        let result = match (result, peer.exited(Duration::ZERO)) {
-            (_, Some((false, how))) => Judged::Fail(crashed(&how)),
-            (r, _) => r,
-        };
-        out.push(result.verdict(name, reqs));
     }
     let name = "v2/vfio-user/malformed/truncated-header-then-close".to_owned();
     match need(link, &closed_by, peer) {
@@ -521,4 +519,24 @@ pub fn malformed_suite(link: &mut Link, peer: &mut dyn Peer) -> Vec<Verdict> {
         Ok(()) => out.push(truncated_header(link, peer).verdict(name, &[V2_VU_005])),
     }
     out
+}
+
+/// A usable connection: the one there is, or a fresh one.
+fn need(link: &mut Link, closed_by: &Option<String>, peer: &mut dyn Peer) -> Result<(), String> {
+    if link.conn.broken.is_none() {
+        return Ok(());
+    }
+    match peer.reopen() {
+        Ok(l) => {
+            *link = l;
+            Ok(())
+        }
+        Err(why) => Err(format!(
+            "needs a fresh connection{}, and the server accepts none ({why})",
+            closed_by
+                .as_deref()
+                .map(|c| format!(" (case {c} ended the last one)"))
+                .unwrap_or_default()
+        )),
+    }
 }

@@ -33,6 +33,6 @@ mod wire;
 pub use adapter::{lock, Link, Shared, VfioUserAdapter};
 pub use conn::{Answer, Conn, Fail, CLIENT_MAX_XFER};
 pub use factory::{Servers, VfioUserFactory};
-pub use malformed::{malformed_suite, Peer};
+pub use malformed::malformed_suite;
 pub use server::{remove_stale_socket, ServerProcess};
-pub use wire::{observed, wire_checks};
+pub use wire::{observed, wire_checks, Peer};

@@ -48,17 +48,19 @@ fn describe(status: ExitStatus) -> String {
 
 impl ServerProcess {
     /// Runs `template` (which names `{socket}`) with `sh -c`, `{socket}`
-    /// replaced by `socket`, and waits at most `within` until the socket
+    /// replaced by `socket` and `{instance}` by `instance` (0 or 1), and waits at most `within` until the socket
     /// exists (without connecting: a server that serves one client would
     /// take a probe for it). Its output goes to `log`.
-    pub fn start(template: &str, socket: &Path, log: &Path, within: Duration) -> Result<Self, String> {
+    pub fn start(template: &str, instance: usize, socket: &Path, log: &Path, within: Duration) -> Result<Self, String> {
         if !template.contains("{socket}") {
             return Err(format!(
                 "--server-cmd `{template}` does not name {{socket}}, the socket the server must listen on"
             ));
         }
         remove_stale_socket(socket)?;
-        let command = template.replace("{socket}", &quoted(socket));
+        let command = template
+            .replace("{socket}", &quoted(socket))
+            .replace("{instance}", &instance.to_string());
         let out = File::create(log).map_err(|e| format!("{}: cannot create the server's log: {e}", log.display()))?;
         let err = out
             .try_clone()

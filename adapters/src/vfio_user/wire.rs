@@ -6,6 +6,7 @@
 
 use super::adapter::Link;
 use super::conn::{errno, Fail, CLIENT_MAX_XFER};
+use std::time::Duration;
 use vfio_mig_engine::check::Status;
 use vfio_mig_engine::verdict::{SuiteId, Verdict};
 use vfio_mig_model::reqs::{V2_ERR_002, V2_TIME_001, V2_VU_001, V2_VU_002, V2_VU_003, V2_VU_004};
@@ -88,11 +89,26 @@ pub fn observed(link: &Link) -> Vec<Verdict> {
     out
 }
 
+/// The server behind the connection, as far as the suite can see it.
+pub trait Peer {
+    /// Whether the suite started the server process (and sees its exit).
+    fn owned(&self) -> bool;
+    /// `Some` once the server process has exited: whether cleanly (status
+    /// 0) and how, with the last lines it printed. `None` while it runs, or
+    /// when the process is not the suite's.
+    fn exited(&mut self, grace: Duration) -> Option<(bool, String)>;
+    /// A fresh connection after the last one closed: a new connection to
+    /// the socket, or a new server when the suite started the last one.
+    fn reopen(&mut self) -> Result<Link, String>;
+}
+
 type Check = fn(&mut Link) -> Result<Option<String>, String>;
 
 /// The wire checks of V2-VU-001..004 on `link` (instance 0's connection),
-/// each after a restore.
-pub fn wire_checks(link: &mut Link) -> Vec<Verdict> {
+/// each after a restore; after a check that broke the connection, the next
+/// runs on a fresh one when `peer` can give one (a server the run started
+/// is started afresh).
+pub fn wire_checks(link: &mut Link, peer: &mut dyn Peer) -> Vec<Verdict> {
     let checks: [(&str, Req, Check); 4] = [
         ("data-outside-data-states", V2_VU_001, data_outside_data_states),
         ("over-max-data-xfer-size", V2_VU_002, over_max_xfer),
@@ -102,6 +118,11 @@ pub fn wire_checks(link: &mut Link) -> Vec<Verdict> {
     let mut out = Vec::new();
     for (name, req, check) in checks {
         let name = format!("v2/vfio-user/wire/{name}");
+        if link.conn.broken.is_some() && peer.owned() {
+            if let Ok(fresh) = peer.reopen() {
+                *link = fresh;
+            }
+        }
         if let Some(why) = &link.conn.broken {
             out.push(Verdict::skip(
                 SuiteId::Wire,
@@ -113,8 +134,13 @@ pub fn wire_checks(link: &mut Link) -> Vec<Verdict> {
         }
         let result = match link.restore() {
             Ok(()) => check(link),
-            Err(e) => Err(format!("the device could not be restored first: {e}")),
+            Err(e) => Ok(Some(format!("the device could not be restored first: {e}"))),
         };
+        let result = result.map_err(|why| match (&link.conn.broken, link.server_note()) {
+            (Some(broke), Some(note)) => format!("{why}: {broke} ({note})"),
+            (Some(broke), None) if !why.contains(broke.as_str()) => format!("{why}: {broke}"),
+            _ => why,
+        });
         out.push(verdict(name, &[req], result));
     }
     out
