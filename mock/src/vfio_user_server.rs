@@ -39,11 +39,14 @@ use vfio_mig_vfio_user::attach::{
     IRQ_INFO_EVENTFD, IRQ_SET_DATA_EVENTFD,
 };
 use vfio_mig_vfio_user::check::{check_request, Limits};
-use vfio_mig_vfio_user::codec::{FEATURE_GET, FEATURE_MASK, FEATURE_SET, FLAG_ERROR, FLAG_NO_REPLY, TYPE_REPLY};
+use vfio_mig_vfio_user::codec::{
+    FEATURE_GET, FEATURE_MASK, FEATURE_SET, FLAG_ERROR, FLAG_NO_REPLY, TYPE_REPLY,
+};
 use vfio_mig_vfio_user::fds::FdReader;
 use vfio_mig_vfio_user::frame::{self, Deadline, FrameError};
 use vfio_mig_vfio_user::region::{
-    RegionAccess, RegionInfo, DEVICE_GET_REGION_INFO, REGION_FLAG_READ, REGION_FLAG_WRITE, REGION_READ, REGION_WRITE,
+    RegionAccess, RegionInfo, DEVICE_GET_REGION_INFO, REGION_FLAG_READ, REGION_FLAG_WRITE, REGION_READ,
+    REGION_WRITE,
 };
 use vfio_mig_vfio_user::{Header, Reply, Request};
 
@@ -104,6 +107,8 @@ pub struct MockServer {
     config: [u8; CONFIG_LEN],
     bar0_len: u64,
     message_deadline: Duration,
+    /// Refuse DEVICE_RESET in STOP and STOP_COPY, as libvfio-user does.
+    reset_refused_when_stopped: bool,
     /// The session of [`MockServer::respond`] (a client in the same process).
     local: Session,
 }
@@ -151,6 +156,7 @@ impl MockServer {
             config: config_space(),
             bar0_len,
             message_deadline: MESSAGE_DEADLINE,
+            reset_refused_when_stopped: false,
             local: Session::default(),
         }
     }
@@ -158,6 +164,15 @@ impl MockServer {
     /// The same server with another message deadline.
     pub fn with_message_deadline(mut self, d: Duration) -> Self {
         self.message_deadline = d;
+        self
+    }
+
+    /// The same server refusing DEVICE_RESET with EINVAL while the device
+    /// is in STOP or STOP_COPY, as libvfio-user does (it runs no command
+    /// but region access, DEVICE_FEATURE and MIG_DATA_READ in those states):
+    /// a peer that breaks V2-ERR-002, for testing clients against it.
+    pub fn refusing_reset_when_stopped(mut self) -> Self {
+        self.reset_refused_when_stopped = true;
         self
     }
 
@@ -187,6 +202,13 @@ impl MockServer {
                 eprintln!("vfio-user server: cannot start a thread for a client");
             }
         }
+    }
+
+    /// Serves the one client on `stream` until it leaves, as a server that
+    /// takes a single client does.
+    pub fn serve_one(self, stream: UnixStream) -> Result<(), ServeError> {
+        let deadline = self.message_deadline;
+        serve_client(&Mutex::new(self), stream, deadline)
     }
 
     /// The reply to one message from the in-process client: its header and
@@ -221,7 +243,13 @@ impl MockServer {
         }
     }
 
-    fn dispatch(&mut self, session: &mut Session, h: Header, payload: &[u8], fds: Vec<OwnedFd>) -> Result<Option<Vec<u8>>, Errno> {
+    fn dispatch(
+        &mut self,
+        session: &mut Session,
+        h: Header,
+        payload: &[u8],
+        fds: Vec<OwnedFd>,
+    ) -> Result<Option<Vec<u8>>, Errno> {
         if h.flags & 0xf != 0 {
             return Err(Errno::EINVAL);
         }
@@ -309,7 +337,10 @@ impl MockServer {
                 let s = IrqSet::check(payload).map_err(bad)?;
                 // No type has interrupts: only "disable all" (count 0) or an
                 // empty range is accepted.
-                if s.index >= NUM_IRQS || s.count != 0 || (s.flags & IRQ_SET_DATA_EVENTFD == 0 && !fds.is_empty()) {
+                if s.index >= NUM_IRQS
+                    || s.count != 0
+                    || (s.flags & IRQ_SET_DATA_EVENTFD == 0 && !fds.is_empty())
+                {
                     return Err(Errno::EINVAL);
                 }
                 Ok(Some(Vec::new()))
@@ -342,7 +373,13 @@ impl MockServer {
             return Err(Errno::EINVAL);
         }
         Ok((a.offset..end)
-            .map(|i| usize::try_from(i).ok().and_then(|i| source.get(i)).copied().unwrap_or(0))
+            .map(|i| {
+                usize::try_from(i)
+                    .ok()
+                    .and_then(|i| source.get(i))
+                    .copied()
+                    .unwrap_or(0)
+            })
             .collect())
     }
 
@@ -400,6 +437,11 @@ impl MockServer {
                 num_irqs: NUM_IRQS,
             }),
             Request::DeviceReset => {
+                if self.reset_refused_when_stopped
+                    && matches!(self.state(), Some(MigState::Stop | MigState::StopCopy))
+                {
+                    return Err(Errno::EINVAL);
+                }
                 self.exec(Call::Reset, &mut Io::default());
                 self.live = None;
                 self.dev.renumber_fds();
@@ -552,7 +594,11 @@ fn read_request(
 /// Serves one client until it disconnects (`Ok`), sends a frame that cannot
 /// be delimited, or misses the message deadline (`Err`, the connection is
 /// dropped).
-fn serve_client(server: &Mutex<MockServer>, stream: UnixStream, deadline: Duration) -> Result<(), ServeError> {
+fn serve_client(
+    server: &Mutex<MockServer>,
+    stream: UnixStream,
+    deadline: Duration,
+) -> Result<(), ServeError> {
     let mut session = Session::default();
     let max_xfer = server.lock().unwrap_or_else(|p| p.into_inner()).max_xfer;
     // Room past the largest transfer, so that an over-long MIG_DATA_WRITE

@@ -152,7 +152,10 @@ impl DmaUnmap {
             size: u64_at(payload, 16),
         };
         if u.argsz < 24 {
-            return Err(bad(C, format!("argsz {} is below the 24 bytes of the reply", u.argsz)));
+            return Err(bad(
+                C,
+                format!("argsz {} is below the 24 bytes of the reply", u.argsz),
+            ));
         }
         Ok(u)
     }
@@ -184,7 +187,10 @@ impl IrqInfo {
         exactly(C, payload, Self::LEN)?;
         let i = Self::decode(payload);
         if i.argsz < 16 {
-            return Err(bad(C, format!("argsz {} is below the 16 bytes of the reply", i.argsz)));
+            return Err(bad(
+                C,
+                format!("argsz {} is below the 16 bytes of the reply", i.argsz),
+            ));
         }
         if i.flags != 0 || i.count != 0 {
             return Err(bad(C, "flags and count must be zero in a request"));
@@ -259,7 +265,11 @@ impl IrqSet {
                 format!("flags {:#x} do not name one DATA and one ACTION", s.flags),
             ));
         }
-        let data_len = if data == IRQ_SET_DATA_BOOL { s.count as usize } else { 0 };
+        let data_len = if data == IRQ_SET_DATA_BOOL {
+            s.count as usize
+        } else {
+            0
+        };
         if payload.len() != 20 + data_len {
             return Err(bad(
                 C,
@@ -281,10 +291,16 @@ pub fn check_region_info(payload: &[u8]) -> Result<RegionInfo, AttachError> {
     exactly(C, payload, RegionInfo::LEN)?;
     let (info, _) = RegionInfo::decode(C, payload).map_err(|e| bad(C, e.to_string()))?;
     if info.argsz < RegionInfo::LEN as u32 {
-        return Err(bad(C, format!("argsz {} is below the 32 bytes of the reply", info.argsz)));
+        return Err(bad(
+            C,
+            format!("argsz {} is below the 32 bytes of the reply", info.argsz),
+        ));
     }
     if info.flags != 0 || info.cap_offset != 0 || info.size != 0 || info.offset != 0 {
-        return Err(bad(C, "flags, cap_offset, size and offset must be zero in a request"));
+        return Err(bad(
+            C,
+            "flags, cap_offset, size and offset must be zero in a request",
+        ));
     }
     Ok(info)
 }

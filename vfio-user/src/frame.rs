@@ -52,7 +52,10 @@ pub enum FrameError {
 impl FrameError {
     /// Whether the deadline passed (reading or writing).
     pub fn timed_out(&self) -> bool {
-        matches!(self, FrameError::ReadTimedOut { .. } | FrameError::WriteTimedOut { .. })
+        matches!(
+            self,
+            FrameError::ReadTimedOut { .. } | FrameError::WriteTimedOut { .. }
+        )
     }
 
     /// Whether the peer closed or reset the connection.

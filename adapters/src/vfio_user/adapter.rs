@@ -151,7 +151,11 @@ impl Link {
     /// SET MIG_DEVICE_STATE to `raw`.
     pub(crate) fn set(&mut self, raw: u32) -> Outcome {
         let from = self.state();
-        match self.feature(uapi::FEATURE_SET | uapi::FEATURE_MIG_DEVICE_STATE, set_data(raw), 16) {
+        match self.feature(
+            uapi::FEATURE_SET | uapi::FEATURE_MIG_DEVICE_STATE,
+            set_data(raw),
+            16,
+        ) {
             Ok(_) => {
                 let to = MigState::from_number(raw);
                 let opens = match (from, to) {
@@ -247,13 +251,15 @@ impl Link {
     /// in [`Link::refusals`]), SETs along the path back to RUNNING. The
     /// device is unusable only when that fails too.
     pub fn restore(&mut self) -> Result<(), DeviceError> {
-        let r = self.restore_inner();
-        match (r, self.server_note()) {
-            (Err(DeviceError::Unusable { what, source }), Some(note)) => Err(DeviceError::Unusable {
-                what: format!("{what} ({note})"),
+        match self.restore_inner() {
+            Err(DeviceError::Unusable { what, source }) => Err(DeviceError::Unusable {
+                what: match self.server_note() {
+                    Some(note) => format!("{what} ({note})"),
+                    None => what,
+                },
                 source,
             }),
-            (r, _) => r,
+            r => r,
         }
     }
 
@@ -279,8 +285,18 @@ impl Link {
         let refused = match self.conn.call(&Request::DeviceReset) {
             Ok(_) => match self.get() {
                 Ok(n) if n == MigState::Running.number() => None,
-                Ok(n) => Some(format!("after DEVICE_RESET the device reports state {n}, not RUNNING")),
-                Err(f) => return Err(unusable(&path, format!("cannot read the state after DEVICE_RESET: {}; the run stops", f.why()))),
+                Ok(n) => Some(format!(
+                    "after DEVICE_RESET the device reports state {n}, not RUNNING"
+                )),
+                Err(f) => {
+                    return Err(unusable(
+                        &path,
+                        format!(
+                            "cannot read the state after DEVICE_RESET: {}; the run stops",
+                            f.why()
+                        ),
+                    ))
+                }
             },
             Err(Fail::Server(e)) => Some(format!(
                 "DEVICE_RESET was refused with {}{}",
@@ -320,8 +336,17 @@ impl Link {
         };
         let mut at = from;
         for hop in hops {
-            self.feature(uapi::FEATURE_SET | uapi::FEATURE_MIG_DEVICE_STATE, set_data(hop.number()), 16)
-                .map_err(|f| format!("the SET from {at} to {hop} on the way back to RUNNING failed: {}", f.why()))?;
+            self.feature(
+                uapi::FEATURE_SET | uapi::FEATURE_MIG_DEVICE_STATE,
+                set_data(hop.number()),
+                16,
+            )
+            .map_err(|f| {
+                format!(
+                    "the SET from {at} to {hop} on the way back to RUNNING failed: {}",
+                    f.why()
+                )
+            })?;
             at = hop;
         }
         Ok(())
@@ -334,7 +359,10 @@ impl Link {
             return Ok(());
         }
         self.generation = self.generation.wrapping_add(1);
-        let value = self.generation.wrapping_mul(2).wrapping_add(self.instance as u8 & 1);
+        let value = self
+            .generation
+            .wrapping_mul(2)
+            .wrapping_add(self.instance as u8 & 1);
         for b in self.probe.scratch.clone() {
             self.region_write(b, &[value])
                 .map_err(|f| format!("cannot write scratch byte {}:{}: {}", b.region, b.offset, f.why()))?;
@@ -403,7 +431,9 @@ impl VfioUserAdapter {
     /// (10 s by default), the state bytes those of `VFIO_MIG_STATE_BYTES`.
     pub fn open(path: &str, index: usize) -> Result<Self, DeviceError> {
         let timeout = vfio_mig_engine::handle::timeout_from_env().map_err(|e| unusable(path, e))?;
-        let probe = Probe::from_env().map_err(|e| unusable(path, e))?.unwrap_or_default();
+        let probe = Probe::from_env()
+            .map_err(|e| unusable(path, e))?
+            .unwrap_or_default();
         let link = Link::open(path, index, timeout, probe)?;
         Ok(Self::on(Arc::new(Mutex::new(link))))
     }

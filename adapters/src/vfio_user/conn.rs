@@ -91,7 +91,11 @@ fn describe(req: &Request) -> String {
     use vfio_mig_vfio_user::codec::{FEATURE_GET, FEATURE_MASK, FEATURE_PROBE, FEATURE_SET};
     match req {
         Request::Feature { flags, data, .. } => {
-            let op = match (flags & FEATURE_GET != 0, flags & FEATURE_SET != 0, flags & FEATURE_PROBE != 0) {
+            let op = match (
+                flags & FEATURE_GET != 0,
+                flags & FEATURE_SET != 0,
+                flags & FEATURE_PROBE != 0,
+            ) {
                 (_, _, true) => "PROBE",
                 (true, false, _) => "GET",
                 (false, true, _) => "SET",
@@ -104,7 +108,10 @@ fn describe(req: &Request) -> String {
             };
             match data.get(..4) {
                 Some(b) if op == "SET" => {
-                    format!("DEVICE_FEATURE {op} {feature} = {}", u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    format!(
+                        "DEVICE_FEATURE {op} {feature} = {}",
+                        u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+                    )
                 }
                 _ => format!("DEVICE_FEATURE {op} {feature}"),
             }
@@ -121,7 +128,12 @@ fn describe(req: &Request) -> String {
 pub fn connect_within(path: &str, within: Duration) -> std::io::Result<UnixStream> {
     use rustix::net::{connect, socket_with, AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
     let addr = SocketAddrUnix::new(path)?;
-    let fd = socket_with(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC | SocketFlags::NONBLOCK, None)?;
+    let fd = socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+        None,
+    )?;
     let until = std::time::Instant::now() + within;
     loop {
         match connect(&fd, &addr) {
@@ -133,7 +145,10 @@ pub fn connect_within(path: &str, within: Duration) -> std::io::Result<UnixStrea
             Err(rustix::io::Errno::AGAIN) => {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
-                    format!("the server took no new connection within {} ms", within.as_millis()),
+                    format!(
+                        "the server took no new connection within {} ms",
+                        within.as_millis()
+                    ),
                 ))
             }
             Err(e) => return Err(e.into()),
@@ -174,13 +189,10 @@ impl Conn {
             } if minor <= 1 => {
                 c.minor = minor;
                 c.announced_xfer = max_xfer_of(&caps)?;
-                c.max_xfer = u32::try_from(c.announced_xfer.min(u64::from(CLIENT_MAX_XFER))).unwrap_or(CLIENT_MAX_XFER);
+                c.max_xfer = u32::try_from(c.announced_xfer.min(u64::from(CLIENT_MAX_XFER)))
+                    .unwrap_or(CLIENT_MAX_XFER);
             }
-            other => {
-                return Err(format!(
-                    "VERSION: the server answered {other:?}, not 0.0 or 0.1"
-                ))
-            }
+            other => return Err(format!("VERSION: the server answered {other:?}, not 0.0 or 0.1")),
         }
         Ok(c)
     }
@@ -249,7 +261,14 @@ impl Conn {
     }
 
     /// Reads the reply to `h` into `self.buf` (`head` first): its header.
-    fn reply_to(&mut self, what: &str, h: &Header, len: usize, head: &mut [u8], rest: &mut Vec<u8>) -> Result<(Header, usize), Fail> {
+    fn reply_to(
+        &mut self,
+        what: &str,
+        h: &Header,
+        len: usize,
+        head: &mut [u8],
+        rest: &mut Vec<u8>,
+    ) -> Result<(Header, usize), Fail> {
         let mut d = Deadline::new(&self.stream, self.timeout);
         let (r, in_head) = match frame::read_frame_parts(&mut d, REPLY_MAX, head, rest) {
             Ok(x) => x,
@@ -318,7 +337,10 @@ impl Conn {
         let got = u32::from_le_bytes([words[4], words[5], words[6], words[7]]) as usize;
         if got > out.len() {
             return Err(self.transport(
-                format!("{what}: the reply's size says {got} bytes, only {} follow", out.len()),
+                format!(
+                    "{what}: the reply's size says {got} bytes, only {} follow",
+                    out.len()
+                ),
                 false,
             ));
         }
@@ -336,7 +358,9 @@ impl Conn {
         words[..4].copy_from_slice(&size.saturating_add(MIG_DATA_HEADER_LEN as u32).to_le_bytes());
         words[4..].copy_from_slice(&size.to_le_bytes());
         let len = HEADER_LEN + MIG_DATA_HEADER_LEN + data.len();
-        if let Err(e) = frame::write_frame_parts(&mut Deadline::new(&self.stream, self.timeout), h, &[&words, data]) {
+        if let Err(e) =
+            frame::write_frame_parts(&mut Deadline::new(&self.stream, self.timeout), h, &[&words, data])
+        {
             return Err(self.lost(&what, &h, len, e, true));
         }
         let mut buf = std::mem::take(&mut self.buf);
@@ -375,14 +399,24 @@ impl Conn {
     /// Nothing is checked: the malformed-message suite judges the answer.
     /// A send that fails because the server closed the connection is an
     /// [`Answer::Closed`].
-    pub fn raw(&mut self, command: u16, flags: u32, payload: &[u8], fds_out: &[BorrowedFd<'_>]) -> Result<(Header, Option<Answer>), String> {
+    pub fn raw(
+        &mut self,
+        command: u16,
+        flags: u32,
+        payload: &[u8],
+        fds_out: &[BorrowedFd<'_>],
+    ) -> Result<(Header, Option<Answer>), String> {
         if let Some(why) = &self.broken {
             return Err(why.clone());
         }
         let h = self.next_header(command, flags);
         let sent = fds::write_frame_with_fds(&self.stream, h, payload, fds_out, self.timeout);
         if let Err(e) = sent {
-            let answer = if e.closed() { Answer::Closed(e) } else { Answer::Silent(e) };
+            let answer = if e.closed() {
+                Answer::Closed(e)
+            } else {
+                Answer::Silent(e)
+            };
             self.broken = Some("the connection closed".into());
             return Ok((h, Some(answer)));
         }
@@ -395,7 +429,11 @@ impl Conn {
     /// Reads the next message, whatever it is, within the deadline.
     pub fn read_any(&mut self) -> Answer {
         let mut payload = Vec::new();
-        match frame::read_frame_into(&mut Deadline::new(&self.stream, self.timeout), REPLY_MAX, &mut payload) {
+        match frame::read_frame_into(
+            &mut Deadline::new(&self.stream, self.timeout),
+            REPLY_MAX,
+            &mut payload,
+        ) {
             Ok(h) => Answer::Message(h, payload),
             Err(e) if e.closed() => {
                 self.broken = Some(format!("the server closed the connection: {e}"));

@@ -66,7 +66,8 @@ impl VfioUserFactory {
     /// device is opened.
     pub fn from_env() -> Self {
         let named = crate::Named::from_env(["VFIO_MIG_SOCKET", "VFIO_MIG_SOCKET2"]);
-        let timeout = vfio_mig_engine::handle::timeout_from_env().unwrap_or(vfio_mig_engine::handle::DEFAULT_TIMEOUT);
+        let timeout =
+            vfio_mig_engine::handle::timeout_from_env().unwrap_or(vfio_mig_engine::handle::DEFAULT_TIMEOUT);
         let probe = Probe::from_env().ok().flatten().unwrap_or_default();
         Self::new(Servers::Sockets(named.devices), timeout, probe)
     }
@@ -94,17 +95,17 @@ impl VfioUserFactory {
                         std::process::id(),
                         RUNS.fetch_add(1, Ordering::Relaxed)
                     ));
-                    std::fs::DirBuilder::new()
-                        .mode(0o700)
-                        .create(&dir)
-                        .map_err(|e| DeviceError::unusable(format!("{}: cannot create: {e}", dir.display())))?;
+                    std::fs::DirBuilder::new().mode(0o700).create(&dir).map_err(|e| {
+                        DeviceError::unusable(format!("{}: cannot create: {e}", dir.display()))
+                    })?;
                     st.dir = Some(dir);
                 }
                 let dir = st.dir.clone().unwrap_or_default();
                 let socket = dir.join(format!("instance-{index}.sock"));
                 let log = dir.join(format!("instance-{index}.log"));
                 st.servers[index] = None;
-                let s = ServerProcess::start(cmd, index, &socket, &log, self.timeout).map_err(DeviceError::unusable)?;
+                let s = ServerProcess::start(cmd, index, &socket, &log, self.timeout)
+                    .map_err(DeviceError::unusable)?;
                 let path = socket.to_string_lossy().into_owned();
                 st.servers[index] = Some(Arc::new(Mutex::new(s)));
                 Ok(path)
@@ -131,7 +132,11 @@ impl VfioUserFactory {
                     if !(starting && refused) || Instant::now() >= until {
                         let tail = server
                             .as_ref()
-                            .and_then(|s| server_lock(s).ended_within(Duration::from_millis(200)).map(|(_, how)| format!(" (the server process ended: {how})")))
+                            .and_then(|s| {
+                                server_lock(s)
+                                    .ended_within(Duration::from_millis(200))
+                                    .map(|(_, how)| format!(" (the server process ended: {how})"))
+                            })
                             .unwrap_or_default();
                         return Err(match e {
                             DeviceError::Unusable { what, source } => DeviceError::Unusable {
@@ -170,12 +175,20 @@ impl VfioUserFactory {
         if halted {
             // The suites stopped; a server the run starts itself is
             // started afresh for the checks that remain.
-            match (FactoryPeer { factory: self, index: 0 }).reopen() {
+            match (FactoryPeer {
+                factory: self,
+                index: 0,
+            })
+            .reopen()
+            {
                 Ok(fresh) => *l = fresh,
                 Err(_) => return out,
             }
         }
-        let mut peer = FactoryPeer { factory: self, index: 0 };
+        let mut peer = FactoryPeer {
+            factory: self,
+            index: 0,
+        };
         out.extend(wire_checks(&mut l, &mut peer));
         out.extend(malformed_suite(&mut l, &mut peer));
         drop(l);
@@ -242,6 +255,8 @@ impl Peer for FactoryPeer<'_> {
             // single client, or hangs, takes no second connection.
             server_lock(&s).stop();
         }
-        self.factory.connect(&mut st, self.index).map_err(|e| e.to_string())
+        self.factory
+            .connect(&mut st, self.index)
+            .map_err(|e| e.to_string())
     }
 }

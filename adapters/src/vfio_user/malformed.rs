@@ -23,7 +23,8 @@ use vfio_mig_model::reqs::{V2_VU_005, V2_VU_006, V2_VU_007, V2_VU_008, V2_VU_009
 use vfio_mig_model::v2::{MigState, Outcome};
 use vfio_mig_model::Req;
 use vfio_mig_vfio_user::codec::{
-    FEATURE_GET, FEATURE_MIGRATION, FEATURE_MIG_DEVICE_STATE, FEATURE_PROBE, FEATURE_SET, FLAG_NO_REPLY, HEADER_LEN,
+    FEATURE_GET, FEATURE_MIGRATION, FEATURE_MIG_DEVICE_STATE, FEATURE_PROBE, FEATURE_SET, FLAG_NO_REPLY,
+    HEADER_LEN,
 };
 use vfio_mig_vfio_user::{Command, Header};
 
@@ -50,15 +51,13 @@ const FEATURE: u16 = 16;
 /// The cases from a state other than RUNNING come last: a server that
 /// cannot be reset there may not survive the restore after them.
 fn late_cases() -> Vec<Case> {
-    vec![
-        Case {
-            name: "argsz-below-the-reply/mig-data-read",
-            reqs: &[V2_VU_006],
-            from: MigState::StopCopy,
-            what: "MIG_DATA_READ of 16 bytes with argsz 8, no room for the data",
-            message: |_| Some((Command::MigDataRead.number(), 0, words(&[8, 16]))),
-        },
-    ]
+    vec![Case {
+        name: "argsz-below-the-reply/mig-data-read",
+        reqs: &[V2_VU_006],
+        from: MigState::StopCopy,
+        what: "MIG_DATA_READ of 16 bytes with argsz 8, no room for the data",
+        message: |_| Some((Command::MigDataRead.number(), 0, words(&[8, 16]))),
+    }]
 }
 
 fn cases() -> Vec<Case> {
@@ -178,9 +177,16 @@ fn run_case(link: &mut Link, peer: &mut dyn Peer, case: &Case) -> (Verdict, bool
     }
     if case.from != MigState::Running {
         for s in [MigState::Stop, case.from] {
-            if let other @ (Outcome::Err(_) | Outcome::State(_) | Outcome::Bytes(_) | Outcome::Done) = link.set(s.number()) {
+            if let other @ (Outcome::Err(_) | Outcome::State(_) | Outcome::Bytes(_) | Outcome::Done) =
+                link.set(s.number())
+            {
                 return (
-                    Verdict::skip(SuiteId::Wire, name, case.reqs, format!("SET {s} failed first: {other}")),
+                    Verdict::skip(
+                        SuiteId::Wire,
+                        name,
+                        case.reqs,
+                        format!("SET {s} failed first: {other}"),
+                    ),
                     link.conn.broken.is_none(),
                 );
             }
@@ -207,14 +213,26 @@ fn run_case(link: &mut Link, peer: &mut dyn Peer, case: &Case) -> (Verdict, bool
         Ok(x) => x,
         Err(why) => return (Verdict::skip(SuiteId::Wire, name, case.reqs, why), false),
     };
-    let what = format!("{} (message id {}, {} bytes)", case.what, h.msg_id, HEADER_LEN + payload.len());
+    let what = format!(
+        "{} (message id {}, {} bytes)",
+        case.what,
+        h.msg_id,
+        HEADER_LEN + payload.len()
+    );
     let judged = judge(link, peer, case, &h, answer, &what);
     let usable = link.conn.broken.is_none();
     (judged.verdict(name, case.reqs), usable)
 }
 
 /// The verdict of a case whose message `h` got `answer`.
-fn judge(link: &mut Link, peer: &mut dyn Peer, case: &Case, h: &Header, answer: Option<Answer>, what: &str) -> Judged {
+fn judge(
+    link: &mut Link,
+    peer: &mut dyn Peer,
+    case: &Case,
+    h: &Header,
+    answer: Option<Answer>,
+    what: &str,
+) -> Judged {
     let ms = link.conn.timeout.as_millis();
     match answer {
         None => Judged::Fail(format!("{what}: no answer was read")),
@@ -296,15 +314,25 @@ fn fds_where_none_belong(link: &mut Link) -> Result<Option<String>, String> {
     let payload = words(&[16, GET_STATE]);
     let (h, answer) = link.conn.raw(FEATURE, 0, &payload, &[wr.as_fd()])?;
     drop(wr);
-    let what = format!("GET MIG_DEVICE_STATE with a pipe's descriptor beside it (message id {})", h.msg_id);
+    let what = format!(
+        "GET MIG_DEVICE_STATE with a pipe's descriptor beside it (message id {})",
+        h.msg_id
+    );
     match answer {
         Some(Answer::Message(r, _)) if r.is_reply() && r.msg_id == h.msg_id && r.command == h.command => {}
         Some(Answer::Message(r, _)) => {
             link.conn.poison("an answer that is not the reply");
-            return Err(format!("{what}: the answer (id {}, command {}) is not its reply", r.msg_id, r.command));
+            return Err(format!(
+                "{what}: the answer (id {}, command {}) is not its reply",
+                r.msg_id, r.command
+            ));
         }
         Some(Answer::Closed(_)) => return Ok(None),
-        Some(Answer::Silent(e)) => return Err(format!("{what} was sent; the server stopped answering after it: {e}")),
+        Some(Answer::Silent(e)) => {
+            return Err(format!(
+                "{what} was sent; the server stopped answering after it: {e}"
+            ))
+        }
         None => return Err(format!("{what}: no answer was read")),
     }
     // The read end sees the end of file once no write end is left: ours is
@@ -350,7 +378,11 @@ fn no_reply(link: &mut Link) -> Result<Option<String>, String> {
         match answer {
             Some(Answer::Message(r, p)) if r.msg_id == g.msg_id && r.command == FEATURE && r.is_reply() => {
                 if r.is_error() {
-                    return Err(format!("after {what}, the GET (message id {}) was refused with {}", g.msg_id, errno(r.error)));
+                    return Err(format!(
+                        "after {what}, the GET (message id {}) was refused with {}",
+                        g.msg_id,
+                        errno(r.error)
+                    ));
                 }
                 let state = p.get(8..12).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
                 if state != Some(expect.number()) {
@@ -373,8 +405,14 @@ fn no_reply(link: &mut Link) -> Result<Option<String>, String> {
                     r.msg_id, r.command, g.msg_id
                 ));
             }
-            Some(Answer::Closed(e)) => return Err(format!("after {what} the server closed the connection: {e}")),
-            Some(Answer::Silent(e)) => return Err(format!("after {what} and a GET the server stopped answering: {e}")),
+            Some(Answer::Closed(e)) => {
+                return Err(format!("after {what} the server closed the connection: {e}"))
+            }
+            Some(Answer::Silent(e)) => {
+                return Err(format!(
+                    "after {what} and a GET the server stopped answering: {e}"
+                ))
+            }
             None => return Err("no answer to the GET was read".into()),
         }
     }
@@ -385,20 +423,30 @@ fn no_reply(link: &mut Link) -> Result<Option<String>, String> {
 /// MIG_DEVICE_STATE succeeds and its reply is the request payload; a GET of
 /// MIGRATION appends 8 bytes of data and says so in argsz.
 fn probe_and_get(link: &mut Link) -> Result<Option<String>, String> {
-    let probe = words(&[8, FEATURE_PROBE | FEATURE_GET | FEATURE_SET | FEATURE_MIG_DEVICE_STATE]);
+    let probe = words(&[
+        8,
+        FEATURE_PROBE | FEATURE_GET | FEATURE_SET | FEATURE_MIG_DEVICE_STATE,
+    ]);
     let (h, answer) = link.conn.raw(FEATURE, 0, &probe, &[])?;
     match answer {
         Some(Answer::Message(r, p)) if r.msg_id == h.msg_id && r.is_reply() => {
             if r.is_error() {
-                return Err(format!("PROBE of GET and SET of MIG_DEVICE_STATE was refused with {}", errno(r.error)));
+                return Err(format!(
+                    "PROBE of GET and SET of MIG_DEVICE_STATE was refused with {}",
+                    errno(r.error)
+                ));
             }
             if p != probe {
-                return Err(format!("the PROBE reply {p:02x?} is not the request payload {probe:02x?}"));
+                return Err(format!(
+                    "the PROBE reply {p:02x?} is not the request payload {probe:02x?}"
+                ));
             }
         }
         other => return Err(format!("PROBE of MIG_DEVICE_STATE: {other:?}")),
     }
-    let (h, answer) = link.conn.raw(FEATURE, 0, &words(&[16, FEATURE_GET | FEATURE_MIGRATION]), &[])?;
+    let (h, answer) = link
+        .conn
+        .raw(FEATURE, 0, &words(&[16, FEATURE_GET | FEATURE_MIGRATION]), &[])?;
     match answer {
         Some(Answer::Message(r, p)) if r.msg_id == h.msg_id && r.is_reply() && !r.is_error() => {
             let argsz = p.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
@@ -438,7 +486,9 @@ fn truncated_header(link: &mut Link, peer: &mut dyn Peer) -> Judged {
             Some((true, how)) => Judged::Pass(format!(
                 "7 bytes of a header were sent and the connection closed; the server ended cleanly ({how})"
             )),
-            None => Judged::Pass("7 bytes of a header were sent and the connection closed; the server still runs".into()),
+            None => Judged::Pass(
+                "7 bytes of a header were sent and the connection closed; the server still runs".into(),
+            ),
         };
     }
     match peer.reopen() {
@@ -462,7 +512,11 @@ pub fn malformed_suite(link: &mut Link, peer: &mut dyn Peer) -> Vec<Verdict> {
     type Extra = fn(&mut Link) -> Result<Option<String>, String>;
     let extras: [(&str, &[Req], Extra); 3] = [
         ("probe-and-get-replies", &[V2_VU_010], probe_and_get),
-        ("descriptors-where-none-belong", &[V2_VU_008], fds_where_none_belong),
+        (
+            "descriptors-where-none-belong",
+            &[V2_VU_008],
+            fds_where_none_belong,
+        ),
         ("no-reply", &[V2_VU_009], no_reply),
     ];
     enum Step {

@@ -31,10 +31,12 @@ pub fn remove_stale_socket(path: &Path) -> Result<(), String> {
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(format!("{}: {e}", path.display())),
-        Ok(m) if m.file_type().is_socket() => {
-            std::fs::remove_file(path).map_err(|e| format!("{}: cannot remove the old socket: {e}", path.display()))
-        }
-        Ok(_) => Err(format!("{}: exists and is not a socket; not removed", path.display())),
+        Ok(m) if m.file_type().is_socket() => std::fs::remove_file(path)
+            .map_err(|e| format!("{}: cannot remove the old socket: {e}", path.display())),
+        Ok(_) => Err(format!(
+            "{}: exists and is not a socket; not removed",
+            path.display()
+        )),
     }
 }
 
@@ -51,7 +53,13 @@ impl ServerProcess {
     /// replaced by `socket` and `{instance}` by `instance` (0 or 1), and waits at most `within` until the socket
     /// exists (without connecting: a server that serves one client would
     /// take a probe for it). Its output goes to `log`.
-    pub fn start(template: &str, instance: usize, socket: &Path, log: &Path, within: Duration) -> Result<Self, String> {
+    pub fn start(
+        template: &str,
+        instance: usize,
+        socket: &Path,
+        log: &Path,
+        within: Duration,
+    ) -> Result<Self, String> {
         if !template.contains("{socket}") {
             return Err(format!(
                 "--server-cmd `{template}` does not name {{socket}}, the socket the server must listen on"
@@ -61,10 +69,9 @@ impl ServerProcess {
         let command = template
             .replace("{socket}", &quoted(socket))
             .replace("{instance}", &instance.to_string());
-        let out = File::create(log).map_err(|e| format!("{}: cannot create the server's log: {e}", log.display()))?;
-        let err = out
-            .try_clone()
-            .map_err(|e| format!("{}: {e}", log.display()))?;
+        let out = File::create(log)
+            .map_err(|e| format!("{}: cannot create the server's log: {e}", log.display()))?;
+        let err = out.try_clone().map_err(|e| format!("{}: {e}", log.display()))?;
         let child = Command::new("sh")
             .arg("-c")
             .arg(&command)
@@ -123,7 +130,10 @@ impl ServerProcess {
         let until = Instant::now() + grace;
         loop {
             if let Some(status) = self.exited() {
-                return Some((status.success(), format!("{}{}", describe(status), self.tail_for_message())));
+                return Some((
+                    status.success(),
+                    format!("{}{}", describe(status), self.tail_for_message()),
+                ));
             }
             if Instant::now() >= until {
                 return None;
@@ -140,7 +150,11 @@ impl ServerProcess {
         let mut keep: Vec<&str> = lines
             .iter()
             .copied()
-            .filter(|l| l.contains("ERROR: AddressSanitizer") || l.starts_with("SUMMARY:") || l.contains("runtime error:"))
+            .filter(|l| {
+                l.contains("ERROR: AddressSanitizer")
+                    || l.starts_with("SUMMARY:")
+                    || l.contains("runtime error:")
+            })
             .take(3)
             .collect();
         for l in &lines[lines.len().saturating_sub(4)..] {

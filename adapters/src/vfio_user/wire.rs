@@ -14,15 +14,6 @@ use vfio_mig_model::v2::{MigState, Outcome};
 use vfio_mig_model::Req;
 use vfio_mig_vfio_user::{Reply, Request};
 
-/// A check's verdict from its result: `Ok(Some(why))` is a SKIP.
-pub(crate) fn verdict(name: String, reqs: &[Req], result: Result<Option<String>, String>) -> Verdict {
-    match result {
-        Ok(None) => Verdict::passed(SuiteId::Wire, name, reqs, String::new()),
-        Ok(Some(why)) => Verdict::skip(SuiteId::Wire, name, reqs, why),
-        Err(why) => failed(name, reqs, why),
-    }
-}
-
 /// How a check ended, with what a person should read.
 pub(crate) enum Judged {
     /// The rules held.
@@ -102,7 +93,7 @@ pub trait Peer {
     fn reopen(&mut self) -> Result<Link, String>;
 }
 
-type Check = fn(&mut Link) -> Result<Option<String>, String>;
+type Check = fn(&mut Link) -> Judged;
 
 /// The wire checks of V2-VU-001..004 on `link` (instance 0's connection),
 /// each after a restore; after a check that broke the connection, the next
@@ -110,10 +101,16 @@ type Check = fn(&mut Link) -> Result<Option<String>, String>;
 /// is started afresh).
 pub fn wire_checks(link: &mut Link, peer: &mut dyn Peer) -> Vec<Verdict> {
     let checks: [(&str, Req, Check); 4] = [
-        ("data-outside-data-states", V2_VU_001, data_outside_data_states),
+        ("data-outside-data-states", V2_VU_001, |l| {
+            data_outside_data_states(l).into()
+        }),
         ("over-max-data-xfer-size", V2_VU_002, over_max_xfer),
-        ("read-replies-within-the-size-asked", V2_VU_003, read_reply_sizes),
-        ("errors-keep-the-connection", V2_VU_004, errors_keep_connection),
+        ("read-replies-within-the-size-asked", V2_VU_003, |l| {
+            read_reply_sizes(l).into()
+        }),
+        ("errors-keep-the-connection", V2_VU_004, |l| {
+            errors_keep_connection(l).into()
+        }),
     ];
     let mut out = Vec::new();
     for (name, req, check) in checks {
@@ -134,14 +131,17 @@ pub fn wire_checks(link: &mut Link, peer: &mut dyn Peer) -> Vec<Verdict> {
         }
         let result = match link.restore() {
             Ok(()) => check(link),
-            Err(e) => Ok(Some(format!("the device could not be restored first: {e}"))),
+            Err(e) => Judged::Skip(format!("the device could not be restored first: {e}")),
         };
-        let result = result.map_err(|why| match (&link.conn.broken, link.server_note()) {
-            (Some(broke), Some(note)) => format!("{why}: {broke} ({note})"),
-            (Some(broke), None) if !why.contains(broke.as_str()) => format!("{why}: {broke}"),
-            _ => why,
-        });
-        out.push(verdict(name, &[req], result));
+        let result = match result {
+            Judged::Fail(why) => Judged::Fail(match (&link.conn.broken, link.server_note()) {
+                (Some(broke), Some(note)) => format!("{why}: {broke} ({note})"),
+                (Some(broke), None) if !why.contains(broke.as_str()) => format!("{why}: {broke}"),
+                _ => why,
+            }),
+            other => other,
+        };
+        out.push(result.verdict(name, &[req]));
     }
     out
 }
@@ -178,12 +178,25 @@ fn data_outside_data_states(l: &mut Link) -> Result<Option<String>, String> {
     Ok(None)
 }
 
-fn over_max_xfer(l: &mut Link) -> Result<Option<String>, String> {
+fn over_max_xfer(l: &mut Link) -> Judged {
+    match over_max_parts(l) {
+        Err(why) => Judged::Fail(why),
+        Ok(skipped) if skipped.len() == 2 => Judged::Skip(skipped.join("; ")),
+        Ok(skipped) if skipped.is_empty() => Judged::Pass(String::new()),
+        Ok(skipped) => Judged::Pass(format!("checked in part: {}", skipped.join("; "))),
+    }
+}
+
+fn over_max_parts(l: &mut Link) -> Result<Vec<String>, String> {
     let max = l.conn.announced_xfer;
     let mut skipped = Vec::new();
     set_state(l, MigState::StopCopy)?;
     match u32::try_from(max + 1) {
-        Ok(size) => refused(l, "MIG_DATA_READ of max_data_xfer_size + 1 bytes", Request::MigDataRead { size })?,
+        Ok(size) => refused(
+            l,
+            "MIG_DATA_READ of max_data_xfer_size + 1 bytes",
+            Request::MigDataRead { size },
+        )?,
         Err(_) => skipped.push(format!(
             "a read of max_data_xfer_size + 1 = {} bytes does not fit the 32-bit size",
             max + 1
@@ -206,10 +219,7 @@ fn over_max_xfer(l: &mut Link) -> Result<Option<String>, String> {
             max + 1
         ));
     }
-    Ok(match skipped.len() {
-        2 => Some(skipped.join("; ")),
-        _ => None,
-    })
+    Ok(skipped)
 }
 
 fn read_reply_sizes(l: &mut Link) -> Result<Option<String>, String> {
@@ -253,7 +263,11 @@ fn errors_keep_connection(l: &mut Link) -> Result<Option<String>, String> {
                 return Err("an unknown command was answered without the error flag".into());
             }
         }
-        Some(Answer::Closed(e)) => return Err(format!("the server closed the connection after an unknown command: {e}")),
+        Some(Answer::Closed(e)) => {
+            return Err(format!(
+                "the server closed the connection after an unknown command: {e}"
+            ))
+        }
         Some(Answer::Silent(e)) => {
             return Err(format!(
                 "command 99 (message id {}) was sent; the server stopped answering after it: {e}",
@@ -265,6 +279,9 @@ fn errors_keep_connection(l: &mut Link) -> Result<Option<String>, String> {
     match l.get() {
         Ok(n) if n == MigState::Running.number() => Ok(None),
         Ok(n) => Err(format!("after the error the state reads {n}, not RUNNING")),
-        Err(f) => Err(format!("the connection is unusable after an error reply: {}", f.why())),
+        Err(f) => Err(format!(
+            "the connection is unusable after an error reply: {}",
+            f.why()
+        )),
     }
 }

@@ -306,7 +306,9 @@ pub fn checks(catalogue: &Catalogue, args: &RunArgs) -> Result<(Outcome, Profile
     let opts = options(args)?;
     let profile = crate::decide::profile(catalogue, args.protocol.name(), &args.decide)?;
     if let (Some(cmd), false) = (&args.server_cmd, args.adapter == AdapterKind::VfioUser) {
-        return Err(format!("--server-cmd `{cmd}` starts vfio-user servers: it needs --adapter vfio-user"));
+        return Err(format!(
+            "--server-cmd `{cmd}` starts vfio-user servers: it needs --adapter vfio-user"
+        ));
     }
     let outcome = match args.adapter {
         AdapterKind::Mock => {
