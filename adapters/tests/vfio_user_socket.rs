@@ -86,6 +86,7 @@ fn report(desc_flags: Option<MigrationFlags>, verdicts: &[Verdict]) -> Report {
         &Profile::defaults(ProtocolName::V2),
         "vfio-user",
         desc_flags,
+        vfio_mig_model::Uapi::Linux6_12,
         verdicts,
     )
     .with_not_applicable(not_applicable(Transport::VfioUser))

@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use vfio_mig_device::v2::Call;
 use vfio_mig_device::{Device, Io};
-use vfio_mig_model::v2::{FdRef, MigState, Outcome};
+use vfio_mig_model::v2::{Access, FdRef, FeatureReq, MigState, Outcome};
 use vfio_mig_model::Errno;
 use vfio_mig_vfio_user::attach::{
     self, DmaMap, DmaUnmap, IrqInfo, IrqSet, DEVICE_GET_IRQ_INFO, DEVICE_SET_IRQS, DMA_MAP, DMA_UNMAP,
@@ -48,7 +48,7 @@ use vfio_mig_vfio_user::region::{
     RegionAccess, RegionInfo, DEVICE_GET_REGION_INFO, REGION_FLAG_READ, REGION_FLAG_WRITE, REGION_READ,
     REGION_WRITE,
 };
-use vfio_mig_vfio_user::{Header, Reply, Request};
+use vfio_mig_vfio_user::{Header, Reply, Request, RequestError};
 
 /// Why a connection ended early.
 #[derive(Debug, thiserror::Error)]
@@ -145,7 +145,11 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 impl MockServer {
     /// A server for instance `instance` of a mock configured by `config`
     /// (instances differ in their device state).
-    pub fn new(config: MockConfig, instance: u64) -> Self {
+    pub fn new(mut config: MockConfig, instance: u64) -> Self {
+        // vfio-user has no PRECOPY_INFO, so no PRECOPY_INFOv2 opt-in: the
+        // device behind the socket speaks the older rules. Nor MIG_DATA_SIZE.
+        config.uapi = vfio_mig_model::Uapi::Linux6_12;
+        config.data_size = false;
         let bar0_len = (config.state_len as u64).max(4096).next_power_of_two();
         MockServer {
             dev: MockV2::new(config, instance),
@@ -349,7 +353,10 @@ impl MockServer {
                 let limits = Limits {
                     max_data_xfer: self.max_xfer,
                 };
-                let req = check_request(&h, payload, &limits).map_err(|_| Errno::EINVAL)?;
+                let req = match check_request(&h, payload, &limits) {
+                    Ok(r) => r,
+                    Err(e) => return self.refused_feature(&e, payload).map(Some),
+                };
                 if let Request::Version { .. } = req {
                     session.versioned = true;
                 }
@@ -358,6 +365,48 @@ impl MockServer {
                     r => Ok(Some(r.payload())),
                 }
             }
+        }
+    }
+
+    /// A request the strict checks refused: a DEVICE_FEATURE whose flags
+    /// and argsz still make a request of the model (an unknown feature, an
+    /// access the feature lacks, GET with SET, a short argsz) is the
+    /// device's to answer, as the kernel's rules say; a message whose layout
+    /// is broken (no flags, unknown flag bits, a SET of the state without
+    /// its data) is EINVAL.
+    fn refused_feature(&mut self, e: &RequestError, payload: &[u8]) -> Result<Vec<u8>, Errno> {
+        use vfio_mig_vfio_user::RequestError as E;
+        let delegated = matches!(
+            e,
+            E::FeatureUnknown { .. }
+                | E::FeatureAccess { .. }
+                | E::FeatureGetAndSet { .. }
+                | E::FeatureNoAccess { .. }
+                | E::ArgszTooSmall {
+                    command: vfio_mig_vfio_user::Command::DeviceFeature,
+                    ..
+                }
+                | E::FeatureData { .. }
+                | E::FeatureValue { .. }
+        );
+        if !delegated || payload.len() < 8 {
+            return Err(Errno::EINVAL);
+        }
+        let (argsz, flags) = (u32_at(payload, 0), u32_at(payload, 4));
+        let req = FeatureReq::new((flags & FEATURE_MASK) as u16, Access::of_bits(flags), argsz)
+            .map_err(|_| Errno::EINVAL)?;
+        // What the device answers goes back as it is, also a success (a
+        // device that accepts what it should refuse is the thing tested).
+        match self.exec(Call::Feature(req), &mut Io::default()) {
+            Outcome::Done => Ok(payload.to_vec()),
+            Outcome::Flags(bits) => {
+                let mut p = (argsz.min(16)).to_le_bytes().to_vec();
+                p.extend_from_slice(&flags.to_le_bytes());
+                p.extend_from_slice(&bits.to_le_bytes());
+                Ok(p)
+            }
+            Outcome::Err(e) => Err(e),
+            _ => Err(Errno::EIO),
         }
     }
 
@@ -455,8 +504,8 @@ impl MockServer {
     }
 
     /// A DEVICE_FEATURE that passed the strict checks: MIGRATION and
-    /// MIG_DEVICE_STATE are served; the DMA logging features are refused
-    /// (the mock logs nothing), also when probed.
+    /// MIG_DEVICE_STATE are served here, the others (DMA logging) by the
+    /// device, which answers as the kernel's rules say.
     fn feature(&mut self, argsz: u32, flags: u32, data: &[u8]) -> Answer {
         let index = flags & FEATURE_MASK;
         let (get, set) = (flags & FEATURE_GET != 0, flags & FEATURE_SET != 0);
@@ -476,8 +525,13 @@ impl MockServer {
                 if probe {
                     return Ok(echo());
                 }
-                let bits = self.dev.describe().flags.map_or(0, |f| f.bits());
-                Ok(reply(bits.to_le_bytes().to_vec()))
+                // The device itself answers: the flags are its own.
+                let req = FeatureReq::full(1, Access::GET).map_err(|_| Errno::EINVAL)?;
+                match self.exec(Call::Feature(req), &mut Io::default()) {
+                    Outcome::Flags(bits) => Ok(reply(bits.to_le_bytes().to_vec())),
+                    Outcome::Err(e) => Err(e),
+                    _ => Err(Errno::EIO),
+                }
             }
             2 if probe => Ok(echo()),
             2 if get => match self.exec(Call::GetState, &mut Io::default()) {
@@ -512,7 +566,16 @@ impl MockServer {
                     _ => Err(Errno::EIO),
                 }
             }
-            _ => Err(Errno::EINVAL),
+            // Anything else is the device's to answer.
+            _ => {
+                let req =
+                    FeatureReq::full(index as u16, Access::of_bits(flags)).map_err(|_| Errno::EINVAL)?;
+                match self.exec(Call::Feature(req), &mut Io::default()) {
+                    Outcome::Done => Ok(echo()),
+                    Outcome::Err(e) => Err(e),
+                    _ => Err(Errno::EIO),
+                }
+            }
         }
     }
 

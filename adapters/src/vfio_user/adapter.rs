@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use vfio_mig_device::v2::Call;
 use vfio_mig_device::{Description, Device, DeviceError, Fault, Io, Transport};
-use vfio_mig_model::v2::{uapi, Fsm, MigState, MigrationFlags, Outcome, PathTable};
+use vfio_mig_model::v2::{uapi, FeatureReq, Fsm, MigState, MigrationFlags, Outcome, PathTable};
 use vfio_mig_model::Errno;
 use vfio_mig_vfio_user::region::{RegionAccess, REGION_READ, REGION_WRITE};
 use vfio_mig_vfio_user::{Reply, Request};
@@ -179,6 +179,32 @@ impl Link {
         }
     }
 
+    /// A feature request other than the state machine's, as
+    /// DEVICE_FEATURE with the same flags and argsz (*VFIO_USER_DEVICE_FEATURE*:
+    /// argsz is the largest reply payload, the same number as the kernel's
+    /// argsz: 8 bytes of header and the feature's data). A SET carries
+    /// zeros as the feature's data, as many as argsz leaves room for (at
+    /// most 8); a GET and a PROBE carry none.
+    fn feature_request(&mut self, req: &FeatureReq) -> Outcome {
+        let a = req.access();
+        let number = req.flags() & uapi::FEATURE_MASK;
+        let data = if a.set && !a.probe {
+            vec![0u8; req.argsz().saturating_sub(8).min(8) as usize]
+        } else {
+            Vec::new()
+        };
+        match self.feature(req.flags(), data, req.argsz()) {
+            Ok(data) if number == uapi::FEATURE_MIGRATION && a.get && !a.probe => match data.get(..8) {
+                Some(b) => Outcome::Flags(u64::from_le_bytes([
+                    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                ])),
+                None => Outcome::Err(Errno::EIO),
+            },
+            Ok(_) => Outcome::Done,
+            Err(f) => failed(f),
+        }
+    }
+
     /// Whether session `n` is the live one; otherwise the errno to answer.
     fn session(&self, n: u16) -> Result<(), Errno> {
         match self.sessions.get(n as usize) {
@@ -227,6 +253,7 @@ impl Link {
             }
             // vfio-user has neither call.
             Call::PrecopyInfo { .. } | Call::DataSize => Outcome::Err(Errno::ENOTTY),
+            Call::Feature(req) => self.feature_request(&req),
             Call::Close { fd } => match self.sessions.get_mut(fd.0 as usize) {
                 Some(open @ true) => {
                     *open = false;
