@@ -28,6 +28,9 @@ use vfio_mig_vfio_user::codec::{
 };
 use vfio_mig_vfio_user::{Command, Header};
 
+/// A message to send as it is: command number, flags, payload.
+type Message = (u16, u32, Vec<u8>);
+
 /// How one case sends its message.
 struct Case {
     name: &'static str,
@@ -35,7 +38,7 @@ struct Case {
     /// The device state the case starts in.
     from: MigState,
     /// Command number, flags, payload.
-    message: fn(&Link) -> Option<(u16, u32, Vec<u8>)>,
+    message: fn(&Link) -> Option<Message>,
     /// Why the case cannot run on this server, if it cannot.
     what: &'static str,
 }
