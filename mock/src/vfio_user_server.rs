@@ -5,7 +5,8 @@
 //! specification (`DEVICE_FEATURE` 16, `MIG_DATA_READ` 17, `MIG_DATA_WRITE`
 //! 18) and presents a minimal PCI device a VMM can attach to: a 256-byte
 //! config space (region 7), BAR0 holding the device's registers (region 0,
-//! read-only), no other regions, five interrupt types with no interrupts,
+//! read-only), no other regions, five interrupt types of which only ERR
+//! and REQ have one interrupt each (never signalled),
 //! and DMA_MAP/DMA_UNMAP bookkeeping (the descriptors that come with them
 //! are closed at once: the mock does no DMA).
 //!
@@ -27,7 +28,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use vfio_mig_device::v2::Call;
@@ -82,6 +83,9 @@ const CONFIG: u32 = 7;
 const NUM_REGIONS: u32 = 9;
 /// Interrupt types of a PCI device: INTx, MSI, MSI-X, ERR, REQ.
 const NUM_IRQS: u32 = 5;
+/// Interrupts of each type: none but one ERR and one REQ, which a VMM
+/// wires to eventfds and the mock never signals.
+const IRQ_COUNTS: [u32; NUM_IRQS as usize] = [0, 0, 0, 1, 1];
 /// Bytes of config space.
 const CONFIG_LEN: usize = 256;
 
@@ -111,6 +115,8 @@ pub struct MockServer {
     reset_refused_when_stopped: bool,
     /// The session of [`MockServer::respond`] (a client in the same process).
     local: Session,
+    /// Commands received, by number (the last slot counts numbers past it).
+    counts: Arc<[AtomicU64; 32]>,
 }
 
 type Answer = Result<Reply, Errno>;
@@ -162,6 +168,7 @@ impl MockServer {
             message_deadline: MESSAGE_DEADLINE,
             reset_refused_when_stopped: false,
             local: Session::default(),
+            counts: Arc::new(std::array::from_fn(|_| AtomicU64::new(0))),
         }
     }
 
@@ -178,6 +185,13 @@ impl MockServer {
     pub fn refusing_reset_when_stopped(mut self) -> Self {
         self.reset_refused_when_stopped = true;
         self
+    }
+
+    /// How many messages of each command number the server received so far
+    /// (index 31 counts every number from 31 up): a view that stays valid
+    /// while [`MockServer::serve`] runs.
+    pub fn counts(&self) -> Arc<[AtomicU64; 32]> {
+        Arc::clone(&self.counts)
     }
 
     /// Serves clients on `listener` concurrently, forever (or until
@@ -254,6 +268,7 @@ impl MockServer {
         payload: &[u8],
         fds: Vec<OwnedFd>,
     ) -> Result<Option<Vec<u8>>, Errno> {
+        self.counts[usize::from(h.command).min(31)].fetch_add(1, Ordering::Relaxed);
         if h.flags & 0xf != 0 {
             return Err(Errno::EINVAL);
         }
@@ -333,7 +348,7 @@ impl MockServer {
                     argsz: IrqInfo::LEN as u32,
                     flags: IRQ_INFO_EVENTFD,
                     index: i.index,
-                    count: 0,
+                    count: IRQ_COUNTS[i.index as usize],
                 };
                 Ok(Some(reply.payload()))
             }
