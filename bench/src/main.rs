@@ -197,7 +197,9 @@ fn run() -> Result<(), String> {
     let save = STREAM_LEN as f64 / mean(&dir, "data", "mock-save")?;
     let serial = 1.0 / (1.0 / save + 1.0 / sock);
     rows.push(Row {
-        measure: "vfio-user data path without overlap: the mock's save and the bare socket one after the other".into(),
+        measure:
+            "vfio-user data path without overlap: the mock's save and the bare socket one after the other"
+                .into(),
         value: format!("{}B/s", si(serial)),
         against: format!(
             "the same bytes through a bare UNIX socket pair in the same run: {}B/s",

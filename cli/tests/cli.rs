@@ -373,7 +373,15 @@ fn server_cmd_misuse_is_a_usage_error() {
         let o = vfio_mig(&["run", "--adapter", "vfio-user", "--server-cmd", "srv"]);
         assert_eq!(o.status.code(), Some(2));
         assert!(stderr(&o).contains("{socket}"), "{}", stderr(&o));
-        let o = vfio_mig(&["run", "--adapter", "vfio-user", "--server-cmd", "srv {socket}", "--device", "/x"]);
+        let o = vfio_mig(&[
+            "run",
+            "--adapter",
+            "vfio-user",
+            "--server-cmd",
+            "srv {socket}",
+            "--device",
+            "/x",
+        ]);
         assert_eq!(o.status.code(), Some(2));
         assert!(stderr(&o).contains("without --device"), "{}", stderr(&o));
     }

@@ -81,6 +81,19 @@ impl Qmp {
     }
 }
 
+/// QEMU's process, killed if the test ends before it quit (a panic on a
+/// missed deadline included).
+struct Qemu(std::process::Child);
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 #[test]
 fn qemu_attaches_to_the_mock_server_and_detaches_cleanly() {
     let (words, root) = match qemu() {
@@ -105,26 +118,29 @@ fn qemu_attaches_to_the_mock_server_and_detaches_cleanly() {
         "id": "vu0",
         "socket": {"type": "unix", "path": inside.to_string_lossy()},
     });
-    let mut child = Command::new(&words[0])
-        .args(&words[1..])
-        .args([
-            "-machine",
-            "q35",
-            "-accel",
-            "tcg",
-            "-nodefaults",
-            "-display",
-            "none",
-            "-S",
-            "-m",
-            "64",
-        ])
-        .args(["-qmp", "stdio", "-device", &device.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut qemu = Qemu(
+        Command::new(&words[0])
+            .args(&words[1..])
+            .args([
+                "-machine",
+                "q35",
+                "-accel",
+                "tcg",
+                "-nodefaults",
+                "-display",
+                "none",
+                "-S",
+                "-m",
+                "64",
+            ])
+            .args(["-qmp", "stdio", "-device", &device.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut qemu.0;
     let (tx, rx) = mpsc::channel();
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {
