@@ -179,18 +179,28 @@ fn v2_op(u: &mut Unstructured) -> Result<v2::Op> {
             fd,
             flags: u.arbitrary()?,
         },
-        7 if u.arbitrary()? => v2::Op::DataSize,
-        7 => {
-            let flags: u32 = u.arbitrary()?;
-            let number = (flags & v2::uapi::FEATURE_MASK) as u16;
-            match v2::FeatureReq::new(number, v2::Access::of_bits(flags), u.int_in_range(0..=24)?) {
-                Ok(req) => v2::Op::Feature(req),
-                Err(_) => v2::Op::DataSize,
-            }
-        }
+        7 => size_or_feature(u, 24)?,
         8 => v2::Op::Close { fd },
         _ => v2::Op::Reset,
     })
+}
+
+/// GET MIG_DATA_SIZE, or a feature request of any flags and an `argsz` up
+/// to `max_argsz` (a well-formed state access, which is no feature request,
+/// falls back to MIG_DATA_SIZE).
+fn size_or_feature(u: &mut Unstructured, max_argsz: u32) -> Result<v2::Op> {
+    if u.arbitrary()? {
+        return Ok(v2::Op::DataSize);
+    }
+    let flags: u32 = u.arbitrary()?;
+    let number = (flags & v2::uapi::FEATURE_MASK) as u16;
+    let argsz = u.int_in_range(0..=max_argsz)?;
+    Ok(
+        match v2::FeatureReq::new(number, v2::Access::of_bits(flags), argsz) {
+            Ok(req) => v2::Op::Feature(req),
+            Err(_) => v2::Op::DataSize,
+        },
+    )
 }
 
 fn v1_op(u: &mut Unstructured) -> Result<v1::Op> {
@@ -575,15 +585,7 @@ fn trace_op(u: &mut Unstructured) -> Result<v2::Op> {
             fd,
             flags: u.arbitrary()?,
         },
-        7 if u.arbitrary()? => v2::Op::DataSize,
-        7 => {
-            let flags: u32 = u.arbitrary()?;
-            let number = (flags & v2::uapi::FEATURE_MASK) as u16;
-            match v2::FeatureReq::new(number, v2::Access::of_bits(flags), u.arbitrary()?) {
-                Ok(req) => v2::Op::Feature(req),
-                Err(_) => v2::Op::DataSize,
-            }
-        }
+        7 => size_or_feature(u, u32::MAX)?,
         8 => v2::Op::Close { fd },
         _ => v2::Op::Reset,
     })

@@ -193,34 +193,22 @@ fn run_script(
             })();
             concluded(SuiteId::Data, name.to_owned(), &c, &[V2_PRE_009], result)
         }
-        Script::OptInAfterReset => {
+        Script::OptInAfterReset | Script::OptInAfterClose => {
             let mut c = Checker::new(model, device);
             let result = (|| -> Result<(), Interrupt> {
                 c.step(opt_in())?;
-                c.step(v2::Op::Reset)?;
+                if script == Script::OptInAfterReset {
+                    c.step(v2::Op::Reset)?;
+                } else {
+                    // What every check starts with: the device closed and
+                    // opened again.
+                    c.reopen()?;
+                }
                 c.step(v2::Op::Set(MigState::PreCopy))?;
-                let info = v2::Op::PrecopyInfo {
+                c.step(v2::Op::PrecopyInfo {
                     fd,
                     flags: RESERVED_PATTERN,
-                };
-                c.step(info)?;
-                Ok(())
-            })();
-            concluded(SuiteId::Data, name.to_owned(), &c, &[V2_PRE_011], result)
-        }
-        Script::OptInAfterClose => {
-            let mut c = Checker::new(model, device);
-            let result = (|| -> Result<(), Interrupt> {
-                c.step(opt_in())?;
-                // What every check starts with: the device closed and
-                // opened again.
-                c.reopen()?;
-                c.step(v2::Op::Set(MigState::PreCopy))?;
-                let info = v2::Op::PrecopyInfo {
-                    fd,
-                    flags: RESERVED_PATTERN,
-                };
-                c.step(info)?;
+                })?;
                 Ok(())
             })();
             concluded(SuiteId::Data, name.to_owned(), &c, &[V2_PRE_011], result)
