@@ -339,9 +339,9 @@ impl Link {
         };
         self.state = None;
         if let Some(what) = refused {
+            self.refusals.push(what.clone());
             self.walk_back(&what)
                 .map_err(|e| unusable(&path, format!("{what}, and {e}; the run stops")))?;
-            self.refusals.push(what);
         }
         self.state = Some(MigState::Running);
         self.write_scratch().map_err(|e| unusable(&path, e))
