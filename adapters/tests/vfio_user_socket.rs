@@ -609,3 +609,31 @@ fn mutants_are_caught_through_the_socket_unless_the_transport_hides_them() {
         "listed as hidden by the transport but caught (update MUTANTS): {hidden_but_caught:?}"
     );
 }
+
+/// A server that stops answering in the middle of the suites (the mock
+/// mutant whose STOP_COPY -> PRE_COPY never returns): the run stops under
+/// V2-TIME-001, and the report says what was sent and that the server
+/// stopped answering after it.
+#[test]
+fn a_server_that_stops_answering_is_reported_with_what_was_sent() {
+    let mut c = config(5);
+    c.mutant = Some(vfio_mig_mock::Mutant::HangsInSet);
+    let factory = servers("hang", &c);
+    let mut opts = Options::default();
+    opts.timeout = Duration::from_millis(500);
+    let mut verdicts = suites::run_suites::<Fsm>(&factory, Profile::defaults(ProtocolName::V2), &opts, &SuiteId::RUN);
+    let halted = verdicts.iter().find(|v| v.halts).cloned().expect("the run stopped");
+    assert!(halted.breaks(vfio_mig_model::reqs::V2_TIME_001), "{halted:?}");
+    verdicts.extend(factory.post_run(true));
+    let stall = verdicts
+        .iter()
+        .find(|v| v.name.contains("/stall/"))
+        .expect("the stall is a verdict of its own");
+    assert!(stall.breaks(vfio_mig_model::reqs::V2_TIME_001));
+    assert!(
+        stall.detail.contains("DEVICE_FEATURE SET MIG_DEVICE_STATE = 6")
+            && stall.detail.contains("was sent; the server stopped answering after it: no reply within "),
+        "{}",
+        stall.detail
+    );
+}
