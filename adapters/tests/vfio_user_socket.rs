@@ -128,6 +128,21 @@ fn the_correct_mock_passes_every_suite_through_the_socket() {
         if flags == 5 {
             assert!(passed("data/round-trip/pre-copy/read-4096/write-4096/resume"));
         }
+        // V2-CONC-001: one request at a time on the socket: the concurrency
+        // checks are skipped, saying why.
+        let races: Vec<_> = verdicts
+            .iter()
+            .filter(|v| v.suite == SuiteId::Concurrency)
+            .collect();
+        assert_eq!(races.len(), 5);
+        for v in races {
+            assert_eq!(v.status, Status::Skip, "{}", v.name);
+            assert!(
+                v.detail.starts_with("vfio-user carries one request at a time"),
+                "{}",
+                v.detail
+            );
+        }
         // The report shows what vfio-user cannot exercise as not applicable.
         let report = report(desc.flags, &verdicts);
         let fd = requirement(&report, "V2-FD-004");
@@ -621,8 +636,17 @@ fn a_server_that_stops_answering_is_reported_with_what_was_sent() {
     let factory = servers("hang", &c);
     let mut opts = Options::default();
     opts.timeout = Duration::from_millis(500);
-    let mut verdicts = suites::run_suites::<Fsm>(&factory, Profile::defaults(ProtocolName::V2), &opts, &SuiteId::RUN);
-    let halted = verdicts.iter().find(|v| v.halts).cloned().expect("the run stopped");
+    let mut verdicts = suites::run_suites::<Fsm>(
+        &factory,
+        Profile::defaults(ProtocolName::V2),
+        &opts,
+        &SuiteId::RUN,
+    );
+    let halted = verdicts
+        .iter()
+        .find(|v| v.halts)
+        .cloned()
+        .expect("the run stopped");
     assert!(halted.breaks(vfio_mig_model::reqs::V2_TIME_001), "{halted:?}");
     verdicts.extend(factory.post_run(true));
     let stall = verdicts
@@ -632,7 +656,9 @@ fn a_server_that_stops_answering_is_reported_with_what_was_sent() {
     assert!(stall.breaks(vfio_mig_model::reqs::V2_TIME_001));
     assert!(
         stall.detail.contains("DEVICE_FEATURE SET MIG_DEVICE_STATE = 6")
-            && stall.detail.contains("was sent; the server stopped answering after it: no reply within "),
+            && stall
+                .detail
+                .contains("was sent; the server stopped answering after it: no reply within "),
         "{}",
         stall.detail
     );

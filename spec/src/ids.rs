@@ -226,6 +226,16 @@ pub const V2_FEAT_002: Req = Req::new("V2-FEAT-002", Level::Must);
 pub const V2_FEAT_003: Req = Req::new("V2-FEAT-003", Level::Must);
 /// `V2-FEAT-004` (MUST): A GET, SET or PROBE of a feature number the device does not offer fails (Linux answers ENOTTY from its core when the driver has no handler) and changes nothing; a PROBE with neither GET nor SET of a feature that exists succeeds.
 pub const V2_FEAT_004: Req = Req::new("V2-FEAT-004", Level::Must);
+/// `V2-CONC-001` (MUST): Calls made at once from several threads on the device and on its data fds take effect one at a time, in an order that keeps every call that returned before another began ahead of it: each outcome is one the device may give for that serial order of the calls (the history is linearizable against the rules of this catalogue).
+pub const V2_CONC_001: Req = Req::new("V2-CONC-001", Level::Must);
+/// `V2-CONC-002` (MUST): A VFIO_DEVICE_RESET is never lost. It takes effect before it returns or, when a call holding the device's state lock was in progress as it was issued, when that call returns (the deferred reset of the kernel's drivers); once those calls have returned, the device has been reset: every session open before it has ended and a GET reports RUNNING until the next SET.
+pub const V2_CONC_002: Req = Req::new("V2-CONC-002", Level::Must);
+/// `V2-CONC-003` (MUST): Calls made at once never deadlock: a SET, GET, VFIO_DEVICE_RESET, read, write or PRECOPY_INFO issued while other calls are in progress returns within bounded time, as each would alone (V2-TIME-001).
+pub const V2_CONC_003: Req = Req::new("V2-CONC-003", Level::Must);
+/// `V2-CONC-004` (MUST): Writes made at once on the resuming fd are taken one after another: every byte a write reports taken follows the bytes taken before it and is part of what the session holds. Bytes reported taken are never lost or overwritten, so when the writes took more bytes than one saved stream, leaving RESUMING fails, and a resume that succeeds loaded one complete, valid stream.
+pub const V2_CONC_004: Req = Req::new("V2-CONC-004", Level::Must);
+/// `V2-CONC-005` (MUST): A SET carries out its whole combination path as one step for every other caller: a GET, SET or PRECOPY_INFO issued while it is in progress sees the state before it or after it, never a state inside its path (V2-PATH-005 for callers that do not wait for the SET to return).
+pub const V2_CONC_005: Req = Req::new("V2-CONC-005", Level::Must);
 /// `V2-VU-001` (MUST): Over vfio-user the stream travels in messages, not through a data fd: MIG_DATA_READ is served only in PRE_COPY and STOP_COPY and MIG_DATA_WRITE only in RESUMING; in any other state they fail with EINVAL.
 pub const V2_VU_001: Req = Req::new("V2-VU-001", Level::Must);
 /// `V2-VU-002` (MUST): A MIG_DATA_READ or MIG_DATA_WRITE asking for more than the max_data_xfer_size the server announced in its VERSION reply fails (EINVAL) instead of being served.
@@ -359,6 +369,11 @@ pub const ALL: &[Req] = &[
     V2_FEAT_002,
     V2_FEAT_003,
     V2_FEAT_004,
+    V2_CONC_001,
+    V2_CONC_002,
+    V2_CONC_003,
+    V2_CONC_004,
+    V2_CONC_005,
     V2_VU_001,
     V2_VU_002,
     V2_VU_003,
