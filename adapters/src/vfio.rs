@@ -9,7 +9,6 @@
 //! Both lists are known for mtty and can be given for any device by
 //! environment variable (see [`Probe`]).
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use vfio_mig_device::v2::Call;
