@@ -219,7 +219,7 @@ pub const MUTANTS: &[MutantInfo] = &[
         breaks: &[V2_STREAM_008],
         flag_sets: ALL_FLAGS,
         description: "the register snapshot is sent reversed",
-        hidden_over_vfio_user: Some("needs the device's registers, which the adapter cannot read"),
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::ResumeAcceptsGarbage,
@@ -246,7 +246,7 @@ pub const MUTANTS: &[MutantInfo] = &[
         breaks: &[V2_STREAM_012],
         flag_sets: ALL_FLAGS,
         description: "a refused resume leaves part of the stream applied",
-        hidden_over_vfio_user: Some("needs the device's registers, which the adapter cannot read"),
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::PrecopyInfoOutsidePrecopy,
@@ -482,7 +482,7 @@ pub const MUTANTS: &[MutantInfo] = &[
         breaks: &[V2_STOP_001],
         flag_sets: ALL_FLAGS,
         description: "the registers keep changing in STOP and STOP_COPY",
-        hidden_over_vfio_user: Some("needs the device's registers, which the adapter cannot read"),
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::ResetKeepsResumeData,

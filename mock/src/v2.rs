@@ -20,7 +20,7 @@ use std::time::Duration;
 use vfio_mig_device::v2::Call;
 use vfio_mig_device::{Description, Device, DeviceError, Fault, Io, SharedDevice};
 use vfio_mig_model::v2::uapi::{self, PRECOPY_INFO_REINIT};
-use vfio_mig_model::v2::{FeatureReq, Fsm, MigState, Outcome};
+use vfio_mig_model::v2::{FdRef, FeatureReq, Fsm, MigState, Outcome};
 use vfio_mig_model::{Errno, Uapi};
 
 /// Which way a data fd points.
@@ -164,6 +164,14 @@ impl MockV2 {
         }
     }
 
+    /// Forgets every data fd but the live one, which becomes fd 0; returns
+    /// it. For a server that hands out no fds (vfio-user): its sessions
+    /// never run out of numbers however many it opens.
+    pub fn renumber_fds(&mut self) -> Option<FdRef> {
+        let _state = self.cell.state();
+        self.cell.core().renumber_fds()
+    }
+
     /// Both locks, for a call made from one thread.
     fn whole(&self) -> (MutexGuard<'_, ()>, MutexGuard<'_, Core>) {
         (self.cell.state(), self.cell.core())
@@ -195,6 +203,16 @@ impl Core {
 
     fn mutant(&self, m: Mutant) -> bool {
         self.cfg.mutant == Some(m)
+    }
+
+    fn renumber_fds(&mut self) -> Option<FdRef> {
+        let live = self.live.and_then(|i| self.fds.get(i).copied());
+        self.fds.clear();
+        self.live = None;
+        let fd = live?;
+        self.fds.push(fd);
+        self.live = Some(0);
+        Some(FdRef(0))
     }
 
     fn power_on(&mut self) {

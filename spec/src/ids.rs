@@ -244,6 +244,18 @@ pub const V2_VU_002: Req = Req::new("V2-VU-002", Level::Must);
 pub const V2_VU_003: Req = Req::new("V2-VU-003", Level::Must);
 /// `V2-VU-004` (MUST): Every reply echoes its command's message id and command number; a command the server cannot carry out gets a reply with the error flag and an errno, and the connection stays usable.
 pub const V2_VU_004: Req = Req::new("V2-VU-004", Level::Must);
+/// `V2-VU-005` (MUST): A message the server cannot take as a command (a header whose message size is smaller than the 16-byte header, a command number the revision does not define, a message larger than any valid one, a header cut short before the connection closes) gets an error reply, the header alone with the Error flag, after which the connection still serves; or the server closes the connection. It never crashes, stops answering, loses the framing of later messages, or serves the message.
+pub const V2_VU_005: Req = Req::new("V2-VU-005", Level::Must);
+/// `V2-VU-006` (MUST): A request whose argsz leaves no room for the command's fixed reply (DEVICE_GET_INFO below 16, a GET of MIG_DEVICE_STATE below 16, MIG_DATA_READ below 8 + size), or whose payload stops inside the command's fixed fields, is refused with an error reply and changes nothing; the connection still serves (or the server closes it); the server never reads past the message.
+pub const V2_VU_006: Req = Req::new("V2-VU-006", Level::Must);
+/// `V2-VU-007` (MUST): A DEVICE_FEATURE request the specification does not allow is refused with an error reply and changes nothing: a SET of MIG_DEVICE_STATE without its device_state and data_fd, GET and SET together without PROBE, or a feature index outside the specification's Device Features.
+pub const V2_VU_007: Req = Req::new("V2-VU-007", Level::Must);
+/// `V2-VU-008` (MUST): File descriptors sent with a command that takes none do not change its outcome (it is served as without them, or refused with an error reply), and the server does not keep them once it has answered.
+pub const V2_VU_008: Req = Req::new("V2-VU-008", Level::Must);
+/// `V2-VU-009` (MUST): A command with the No_reply flag gets no reply, also when it fails, and is carried out before the reply to any later command is sent.
+pub const V2_VU_009: Req = Req::new("V2-VU-009", Level::Must);
+/// `V2-VU-010` (MUST): A PROBE of DEVICE_FEATURE succeeds only if every method it names is supported (so a PROBE of a feature outside Device Features fails), and a successful PROBE or SET is answered with the request payload itself; a GET is answered with the request's argsz and flags, the feature's data appended, and argsz grown by its length (16 for MIGRATION).
+pub const V2_VU_010: Req = Req::new("V2-VU-010", Level::Must);
 
 /// Every requirement, v1 first, in catalogue order.
 pub const ALL: &[Req] = &[
@@ -366,6 +378,12 @@ pub const ALL: &[Req] = &[
     V2_VU_002,
     V2_VU_003,
     V2_VU_004,
+    V2_VU_005,
+    V2_VU_006,
+    V2_VU_007,
+    V2_VU_008,
+    V2_VU_009,
+    V2_VU_010,
 ];
 
 /// The requirement with this ID text, if the catalogue has one.
