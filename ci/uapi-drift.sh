@@ -48,7 +48,8 @@ if [ $# -ne 1 ]; then
     lines+=("$(grep -a '^stage ' "$log" | tail -1)")
     rm -f "$log"
   done
-  printf '%s\n' "${lines[@]}"
+  # Indented: the stage lines above are the ones CI collects.
+  printf '  %s\n' "${lines[@]}"
   exit "$status"
 fi
 
