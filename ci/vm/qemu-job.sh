@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154
 # QEMU as the migrating client, on a real VFIO migration device: sourced by
 # ci/vm/guest.sh --qemu once the guest kernel, its modules, mtty.ko and the
 # trixie root (with trixie-backports' QEMU) are ready. Never run directly.
