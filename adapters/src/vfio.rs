@@ -13,7 +13,7 @@ use std::path::Path;
 use vfio_mig_device::v2::Call;
 use vfio_mig_device::{Description, Device, DeviceError, Fault, Io};
 use vfio_mig_model::v2::{Fsm, MigState, MigrationFlags, Outcome};
-use vfio_mig_model::Errno;
+use vfio_mig_model::{Errno, Uapi};
 use vfio_mig_sys::{uapi, DataFd, VfioDevice};
 
 /// A byte of a device region: region index and offset in it.
@@ -136,6 +136,17 @@ pub struct VfioAdapter {
     state: Vec<u64>,
     scratch: Vec<u64>,
     generation: u8,
+    /// The uAPI revision of the running kernel.
+    uapi: Uapi,
+    /// A SET of the PRECOPY_INFOv2 opt-in succeeded on this open: a
+    /// restore must close the device and open it again.
+    opted_in: bool,
+}
+
+/// The uAPI revision of the running kernel (from its release; Linux 6.12's
+/// rules when the release cannot be read).
+fn running_uapi() -> Uapi {
+    Uapi::of_release(&vfio_mig_sys::kernel_release()).unwrap_or_default()
 }
 
 fn unusable(name: &str, what: impl std::fmt::Display) -> DeviceError {
@@ -185,6 +196,8 @@ impl VfioAdapter {
             state,
             scratch,
             generation: 0,
+            uapi: running_uapi(),
+            opted_in: false,
         })
     }
 
@@ -205,6 +218,7 @@ impl Device<Fsm> for VfioAdapter {
         Description::v2(format!("{} ({})", self.dev.name(), self.dev.route()), self.flags)
             .with_data_size(self.data_size)
             .with_max_transfer(vfio_mig_sys::device::MAX_READ as u32)
+            .with_uapi(self.uapi)
     }
 
     fn exec(&mut self, call: &Call, io: &mut Io) -> Outcome {
@@ -233,17 +247,33 @@ impl Device<Fsm> for VfioAdapter {
                 let r = self.dev.write_data(data, &io.write[..n]);
                 r.map_or_else(err, |n| Outcome::Bytes(n as u32))
             }
-            Call::PrecopyInfo { fd } => {
+            Call::PrecopyInfo { fd, flags } => {
                 let Some(data) = self.fds.get(fd.0 as usize).and_then(Option::as_ref) else {
                     return Outcome::Err(Errno::EBADF);
                 };
                 self.dev
-                    .precopy_info(data)
+                    .precopy_info(data, flags)
                     .map_or_else(err, |p| Outcome::Precopy {
                         initial_bytes: p.initial_bytes,
                         dirty_bytes: p.dirty_bytes,
+                        flags: p.flags,
                     })
             }
+            Call::Feature(req) => match self.dev.feature(req.flags(), req.argsz()) {
+                Err(e) => err(e),
+                Ok(value) => {
+                    let a = req.access();
+                    let number = req.flags() & uapi::FEATURE_MASK;
+                    if number == uapi::FEATURE_MIG_PRECOPY_INFO_V2 && a.set && !a.probe {
+                        self.opted_in = true;
+                    }
+                    if number == uapi::FEATURE_MIGRATION && a.get && !a.probe {
+                        Outcome::Flags(value)
+                    } else {
+                        Outcome::Done
+                    }
+                }
+            },
             Call::DataSize => self.dev.data_size().map_or_else(err, Outcome::Size),
             Call::Close { fd } => match self.fds.get_mut(fd.0 as usize).and_then(Option::take) {
                 Some(data) => {
@@ -263,6 +293,12 @@ impl Device<Fsm> for VfioAdapter {
             return Err(unusable(&name, "an earlier call never returned; the run stops"));
         }
         self.fds.clear();
+        if std::mem::take(&mut self.opted_in) {
+            // The opt-in lasts as long as the open: only a close ends it.
+            self.dev
+                .reopen()
+                .map_err(|e| unusable(&name, format!("cannot open the device again: {e}; the run stops")))?;
+        }
         self.dev
             .reset()
             .map_err(|e| unusable(&name, format!("cannot restore the device: {e}; the run stops")))?;

@@ -23,7 +23,7 @@ use vfio_mig_device::v2::Call;
 use vfio_mig_device::{Description, Device, DeviceError, Fault, Io, Transport};
 use vfio_mig_engine::check::Status;
 use vfio_mig_engine::verdict::{SuiteId, Verdict};
-use vfio_mig_model::v2::{uapi, Fsm, MigState, MigrationFlags, Outcome, PathTable};
+use vfio_mig_model::v2::{uapi, FeatureReq, Fsm, MigState, MigrationFlags, Outcome, PathTable};
 use vfio_mig_model::Errno;
 use vfio_mig_model::Req;
 use vfio_mig_vfio_user::codec::DEFAULT_MAX_DATA_XFER;
@@ -200,6 +200,26 @@ impl VfioUserAdapter {
         }
     }
 
+    /// A feature request other than the state machine's: the same flags;
+    /// a SET carries the feature's payload (zeros), a GET or PROBE none.
+    fn feature_request(&mut self, req: &FeatureReq) -> Outcome {
+        let a = req.access();
+        let number = req.flags() & uapi::FEATURE_MASK;
+        let payload = if a.set && !a.probe {
+            vec![0u8; req.argsz().saturating_sub(8).min(8) as usize]
+        } else {
+            Vec::new()
+        };
+        match self.feature(req.flags(), payload) {
+            Ok(data) if number == uapi::FEATURE_MIGRATION && a.get && !a.probe => match data.get(..8) {
+                Some(b) => Outcome::Flags(u64::from_le_bytes(b.try_into().expect("8 bytes"))),
+                None => Outcome::Err(Errno::EIO),
+            },
+            Ok(_) => Outcome::Done,
+            Err(f) => failed(f),
+        }
+    }
+
     fn get(&mut self) -> Result<u32, Fail> {
         let d = self.feature(uapi::FEATURE_GET | uapi::FEATURE_MIG_DEVICE_STATE, Vec::new())?;
         d.get(..4)
@@ -332,6 +352,7 @@ impl Device<Fsm> for VfioUserAdapter {
             }
             // vfio-user has neither call.
             Call::PrecopyInfo { .. } | Call::DataSize => Outcome::Err(Errno::ENOTTY),
+            Call::Feature(req) => self.feature_request(&req),
             Call::Close { fd } => match self.sessions.get_mut(fd.0 as usize) {
                 Some(open @ true) => {
                     *open = false;

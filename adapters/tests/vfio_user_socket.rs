@@ -73,6 +73,7 @@ fn the_correct_mock_passes_every_suite_through_the_socket() {
             &Profile::defaults(ProtocolName::V2),
             "vfio-user",
             desc.flags,
+            desc.uapi,
             &verdicts,
         )
         .with_not_applicable(not_applicable(desc.transport));

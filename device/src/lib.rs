@@ -16,12 +16,12 @@ use std::fmt;
 use vfio_mig_model::v2::MigrationFlags;
 use vfio_mig_model::{Protocol, ProtocolName};
 
-pub use vfio_mig_model::Errno;
+pub use vfio_mig_model::{Errno, Uapi};
 
 /// The calls of the v2 protocol (`VFIO_DEVICE_FEATURE` and the data fd).
 pub mod v2 {
     use vfio_mig_model::v2::Op;
-    pub use vfio_mig_model::v2::{FdRef, Outcome};
+    pub use vfio_mig_model::v2::{Access, FdRef, FeatureReq, Outcome};
 
     /// One call a user program makes on a v2 device.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,9 +50,19 @@ pub mod v2 {
         PrecopyInfo {
             /// Which fd.
             fd: FdRef,
+            /// The `flags` passed in `struct vfio_precopy_info`; the
+            /// answer's [`Outcome::Precopy`] carries them as the call left
+            /// them.
+            flags: u32,
         },
         /// GET `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`.
         DataSize,
+        /// Any other `VFIO_DEVICE_FEATURE` request: `flags` is the feature
+        /// number and access bits, `argsz` as given (the buffer passed is
+        /// always as large as the feature's payload). A GET of MIGRATION
+        /// answers [`Outcome::Flags`]; other successes answer
+        /// [`Outcome::Done`].
+        Feature(FeatureReq),
         /// `close(2)` of a data fd.
         Close {
             /// Which fd.
@@ -71,8 +81,9 @@ pub mod v2 {
                 Op::Get => Call::GetState,
                 Op::Read { fd, len } => Call::Read { fd, len },
                 Op::Write { fd, len, .. } => Call::Write { fd, len },
-                Op::PrecopyInfo { fd } => Call::PrecopyInfo { fd },
+                Op::PrecopyInfo { fd, flags } => Call::PrecopyInfo { fd, flags },
                 Op::DataSize => Call::DataSize,
+                Op::Feature(req) => Call::Feature(req),
                 Op::Close { fd } => Call::Close { fd },
                 Op::Reset => Call::Reset,
             }
@@ -219,6 +230,9 @@ pub struct Description {
     /// Whether the device accepts calls from several threads at once
     /// (through [`Device::shared`]).
     pub concurrent: bool,
+    /// v2: the revision of the kernel's migration uAPI the device speaks,
+    /// whose rules judge it (Linux 6.12 unless said otherwise).
+    pub uapi: Uapi,
 }
 
 impl Description {
@@ -235,6 +249,7 @@ impl Description {
             fault_injection: false,
             transport: Transport::KernelFd,
             concurrent: false,
+            uapi: Uapi::default(),
         }
     }
 
@@ -276,6 +291,12 @@ impl Description {
     /// How the device is reached.
     pub fn with_transport(mut self, transport: Transport) -> Self {
         self.transport = transport;
+        self
+    }
+
+    /// The uAPI revision the device speaks.
+    pub fn with_uapi(mut self, uapi: Uapi) -> Self {
+        self.uapi = uapi;
         self
     }
 
@@ -424,8 +445,10 @@ impl fmt::Display for v2::Call {
             v2::Call::GetState => f.write_str("GET state"),
             v2::Call::Read { fd, len } => write!(f, "read({fd}, {len})"),
             v2::Call::Write { fd, len } => write!(f, "write({fd}, {len})"),
-            v2::Call::PrecopyInfo { fd } => write!(f, "PRECOPY_INFO({fd})"),
+            v2::Call::PrecopyInfo { fd, flags: 0 } => write!(f, "PRECOPY_INFO({fd})"),
+            v2::Call::PrecopyInfo { fd, flags } => write!(f, "PRECOPY_INFO({fd}, flags {flags:#x})"),
             v2::Call::DataSize => f.write_str("GET MIG_DATA_SIZE"),
+            v2::Call::Feature(req) => write!(f, "{req}"),
             v2::Call::Close { fd } => write!(f, "close({fd})"),
             v2::Call::Reset => f.write_str("RESET"),
         }

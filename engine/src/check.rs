@@ -7,11 +7,23 @@
 
 use crate::handle::Handle;
 use crate::target::Target;
-use crate::trace::{Event, Trace, TraceStep};
+use crate::trace::{snapshots_of, Event, Fill, Snap, Trace, TraceStep};
 use std::fmt;
 use std::time::Instant;
 use vfio_mig_device::{Fault, Io};
 use vfio_mig_model::{Allowed, Belief, Expectation, Judgement, Kind, Req, Violation};
+
+/// An error with its sources, `: `-joined.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
 
 /// How a check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -147,7 +159,10 @@ impl<'a, P: Target> Checker<'a, P> {
         if !matches!(fault, Fault::ShortReads(_)) {
             self.faults = true;
         }
-        self.events.push(Event::Inject(fault));
+        self.events.push(Event::Inject {
+            instance: self.device.instance(),
+            fault,
+        });
         self.belief = self.model.after_fault(&self.belief, fault);
         Ok(true)
     }
@@ -162,13 +177,56 @@ impl<'a, P: Target> Checker<'a, P> {
         }
     }
 
-    /// The device's observable state, if it has one.
+    /// The device's observable state, if it has one; the trace records
+    /// that it was taken ([`Checker::last_snapshot`] names it).
     pub fn fingerprint(&mut self) -> Result<Option<Vec<u8>>, Failure> {
-        self.device.fingerprint().map_err(|stuck| Failure {
+        let fp = self.device.fingerprint().map_err(|stuck| Failure {
             reqs: vec![P::DEADLINE],
             message: stuck.to_string(),
             halts: true,
-        })
+        })?;
+        self.events.push(Event::Snapshot {
+            instance: self.device.instance(),
+        });
+        Ok(fp)
+    }
+
+    /// The snapshot [`Checker::fingerprint`] took last, counting those of
+    /// the same instance in `earlier` events that precede this checker's in
+    /// the check's trace.
+    pub fn last_snapshot(&self, earlier: &[Event<P>]) -> Snap {
+        let instance = self.device.instance();
+        let n = snapshots_of(earlier, instance) + snapshots_of(&self.events, instance);
+        Snap {
+            instance,
+            nth: n.saturating_sub(1),
+        }
+    }
+
+    /// Records that the check compared snapshots `a` and `b` under `rule`.
+    pub fn compared(&mut self, a: Snap, b: Snap, rule: Req) {
+        self.events.push(Event::Same { a, b, rule });
+    }
+
+    /// Closes the device and opens it again in the middle of a check: the
+    /// model starts over, as for a fresh open.
+    pub fn reopen(&mut self) -> Result<(), Failure> {
+        let instance = self.device.instance();
+        self.device.restore().map_err(|e| {
+            let rule = match &e {
+                vfio_mig_device::DeviceError::Broke { rule, .. } => vec![*rule],
+                _ => Vec::new(),
+            };
+            Failure {
+                reqs: rule,
+                message: format!("closing and opening the device again: {}", error_chain(&e)),
+                halts: true,
+            }
+        })?;
+        self.events.push(Event::Reopen { instance });
+        self.belief = self.model.reopen(&self.belief);
+        self.faults = false;
+        Ok(())
     }
 
     /// The model.
@@ -216,14 +274,38 @@ impl<'a, P: Target> Checker<'a, P> {
         &self.exercised
     }
 
-    /// Executes `op` with no data bytes.
+    /// Executes `op` with no data bytes (a write writes [`crate::trace::junk`]).
     pub fn step(&mut self, op: P::Op) -> Result<P::Outcome, Failure> {
         self.step_io(op, &mut Io::default())
     }
 
+    /// Executes the write `op` of `bytes`, made as `fill` says (so that a
+    /// replay makes the same).
+    pub fn write(&mut self, op: P::Op, bytes: &[u8], fill: Fill) -> Result<P::Outcome, Failure> {
+        let mut io = Io {
+            write: bytes.to_vec(),
+            read: Vec::new(),
+        };
+        self.run(op, &mut io, Some(fill))
+    }
+
     /// Executes `op` with its bytes in `io`, judges the outcome and follows
-    /// the device.
+    /// the device. A write whose `io.write` is empty writes junk of its
+    /// length; one whose bytes the caller made is recorded as bytes a replay
+    /// cannot remake (use [`Checker::write`] to say where they came from).
     pub fn step_io(&mut self, op: P::Op, io: &mut Io) -> Result<P::Outcome, Failure> {
+        let fill = match P::written(&op) {
+            Some(len) if io.write.is_empty() && len > 0 => {
+                io.write = crate::trace::junk(len as usize);
+                Some(Fill::Junk)
+            }
+            Some(0) => Some(Fill::Junk),
+            _ => None,
+        };
+        self.run(op, io, fill)
+    }
+
+    fn run(&mut self, op: P::Op, io: &mut Io, fill: Option<Fill>) -> Result<P::Outcome, Failure> {
         let start = Instant::now();
         let answered = self.device.exec(P::call(&op), io);
         let took = start.elapsed();
@@ -246,9 +328,11 @@ impl<'a, P: Target> Checker<'a, P> {
             }
         };
         self.events.push(Event::Step(TraceStep {
+            instance: self.device.instance(),
             op: op.clone(),
             outcome: outcome.clone(),
             took,
+            fill,
         }));
         // The call returned within the deadline: that much is asserted.
         if !self.exercised.contains(&P::DEADLINE) {

@@ -98,6 +98,8 @@ pub struct Handle<P: Speaks> {
     /// Calls left before the adapter boundary fails one (fail-nth where the
     /// device cannot fail calls itself).
     boundary: Option<u32>,
+    /// Which instance of the factory this is (0 = source).
+    instance: u8,
 }
 
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
@@ -169,7 +171,19 @@ impl<P: Speaks> Handle<P> {
             replies,
             stuck: None,
             boundary: None,
+            instance: 0,
         })
+    }
+
+    /// The same handle, numbered as instance `instance` of its factory.
+    pub fn numbered(mut self, instance: u8) -> Self {
+        self.instance = instance;
+        self
+    }
+
+    /// Which instance of its factory the device is (0 = source).
+    pub fn instance(&self) -> u8 {
+        self.instance
     }
 
     /// What the device said about itself when it was opened.

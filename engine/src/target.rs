@@ -7,8 +7,8 @@ use crate::trace::Traced;
 use vfio_mig_device::{Description, Fault, Speaks, Transport};
 use vfio_mig_model::reqs::*;
 use vfio_mig_model::v1::{self, Field, Region, V1State};
-use vfio_mig_model::v2::{self, DataTag, FdRef, Fsm, MigState, MigrationFlags};
-use vfio_mig_model::{Belief, Profile, ProtocolName, Req};
+use vfio_mig_model::v2::{self, uapi, Access, DataTag, FdRef, FeatureReq, Fsm, MigState, MigrationFlags};
+use vfio_mig_model::{Belief, Profile, ProtocolName, Req, Uapi};
 
 /// One step of bringing a device into a state before a check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +78,19 @@ pub trait Target: Speaks + Traced + Clone {
 
     /// The rule every call breaks when it does not return in time.
     const DEADLINE: Req;
+
+    /// The bytes `op` writes, when it is a write.
+    fn written(op: &Self::Op) -> Option<u32>;
+
+    /// `op`, a write of bytes of a saved stream, claiming a stream of
+    /// `total` bytes (a replay's own source may give another length than
+    /// the check's did); any other operation unchanged.
+    fn with_stream_total(op: &Self::Op, total: u64) -> Self::Op;
 }
+
+/// Why a feature request with a chosen `argsz` means something else over
+/// vfio-user.
+pub const ARGSZ_OVER_VFIO_USER: &str = "over vfio-user a request's argsz bounds the reply, not the request (a short one gets a cut reply, not EINVAL): malformed messages are the wire checks' business";
 
 /// Requirements a transport cannot exercise, each with the reason the
 /// report gives.
@@ -98,6 +110,7 @@ pub fn not_applicable(transport: Transport) -> &'static [(Req, &'static str)] {
             (V2_PRE_002, NO_INFO),
             (V2_PRE_003, NO_INFO),
             (V2_SIZE_001, "vfio-user has no MIG_DATA_SIZE"),
+            (V2_FEAT_003, ARGSZ_OVER_VFIO_USER),
         ],
         _ => &[
             (V2_VU_001, VU_ONLY),
@@ -114,11 +127,32 @@ impl Target for Fsm {
 
     fn model(desc: &Description, profile: Profile) -> Self {
         let flags = desc.flags.unwrap_or(MigrationFlags::STOP_COPY);
-        Fsm::new(flags, profile, desc.data_size).with_precopy_info(desc.transport.precopy_info())
+        Fsm::new(flags, profile, desc.data_size)
+            .with_precopy_info(desc.transport.precopy_info())
+            .with_uapi(desc.uapi)
     }
 
     fn label(&self) -> String {
         format!("v2/{}", self.flags())
+    }
+
+    fn written(op: &v2::Op) -> Option<u32> {
+        match op {
+            v2::Op::Write { len, .. } => Some(*len),
+            _ => None,
+        }
+    }
+
+    fn with_stream_total(op: &v2::Op, total: u64) -> v2::Op {
+        let mut op = *op;
+        if let v2::Op::Write {
+            data: DataTag::Stream { total: t, .. } | DataTag::Corrupt { total: t, .. },
+            ..
+        } = &mut op
+        {
+            *t = Some(total);
+        }
+        op
     }
 
     fn arc_cases(&self) -> Vec<ArcCase<v2::Op>> {
@@ -181,10 +215,16 @@ impl Target for Fsm {
                 data: DataTag::Garbage,
             });
             if self.flags().pre_copy() && self.precopy_info() {
-                ops.push(v2::Op::PrecopyInfo { fd });
+                ops.push(v2::Op::PrecopyInfo { fd, flags: 0 });
             }
         }
         ops.push(v2::Op::DataSize);
+        // The PRECOPY_INFOv2 opt-in changes what PRECOPY_INFO may answer.
+        if self.flags().pre_copy() && self.precopy_info() && self.uapi() >= Uapi::Linux7_3 {
+            let opt_in = FeatureReq::full(uapi::FEATURE_MIG_PRECOPY_INFO_V2 as u16, Access::SET)
+                .expect("the opt-in is a feature request");
+            ops.push(v2::Op::Feature(opt_in));
+        }
         ops
     }
 
@@ -213,6 +253,25 @@ impl Target for Region {
 
     fn label(&self) -> String {
         "v1".to_owned()
+    }
+
+    fn written(op: &v1::Op) -> Option<u32> {
+        match op {
+            v1::Op::WriteData { len, .. } => Some(*len),
+            _ => None,
+        }
+    }
+
+    fn with_stream_total(op: &v1::Op, total: u64) -> v1::Op {
+        let mut op = *op;
+        if let v1::Op::WriteData {
+            data: v1::ChunkTag::Stream { total: t, .. },
+            ..
+        } = &mut op
+        {
+            *t = Some(total);
+        }
+        op
     }
 
     fn arc_cases(&self) -> Vec<ArcCase<v1::Op>> {

@@ -178,6 +178,16 @@ impl Verdict {
         }
     }
 
+    /// The same verdict with `earlier` events (another instance's part of
+    /// the same check, such as the save a resume loads) before its own, so
+    /// that its trace replays the whole check.
+    pub fn preceded_by<P: Target>(mut self, earlier: &[crate::trace::Event<P>]) -> Self {
+        let mut events = earlier.to_vec();
+        events.extend_from_slice(P::events(&self.trace));
+        self.trace = P::wrap(events);
+        self
+    }
+
     /// Whether this verdict failed or warned on requirement `id`.
     pub fn breaks(&self, id: Req) -> bool {
         self.broken.contains(&id)

@@ -30,6 +30,7 @@ fn class(op: &Op) -> String {
             ..
         } => "write corrupted".into(),
         Op::PrecopyInfo { .. } => "PRECOPY_INFO".into(),
+        Op::Feature(req) => format!("FEATURE {:#x}", req.flags()),
         Op::DataSize => "MIG_DATA_SIZE".into(),
         Op::Close { .. } => "close".into(),
         Op::Reset => "RESET".into(),
@@ -46,6 +47,7 @@ fn answer(o: &Outcome) -> String {
         Outcome::Bytes(_) => "bytes".into(),
         Outcome::Precopy { .. } => "precopy info".into(),
         Outcome::Size(_) => "size".into(),
+        Outcome::Flags(_) => "flags".into(),
         Outcome::Done => "done".into(),
         Outcome::Err(e) => format!("error {e}"),
     }

@@ -20,6 +20,7 @@ pub use v2::MockV2;
 use vfio_mig_device::{Device, DeviceError, DeviceFactory};
 use vfio_mig_model::v1::Region;
 use vfio_mig_model::v2::{Fsm, MigrationFlags};
+use vfio_mig_model::Uapi;
 
 /// How a mock device behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +43,14 @@ pub struct MockConfig {
     pub mutant: Option<Mutant>,
     /// A refused resume ends in ERROR instead of staying in RESUMING.
     pub resume_error_into_error: bool,
+    /// v2: the kernel uAPI revision it speaks (Linux 7.3 by default, so
+    /// that both PRECOPY_INFO behaviours are there to check).
+    pub uapi: Uapi,
+    /// v2, after the PRECOPY_INFOv2 opt-in: once the initial data of a
+    /// pre-copy session has been read, new initial data appears and the
+    /// next PRECOPY_INFO reports REINIT (as a device reconfigured during
+    /// migration would).
+    pub reinit: bool,
 }
 
 impl MockConfig {
@@ -57,6 +66,8 @@ impl MockConfig {
             region_size: 4096,
             mutant: None,
             resume_error_into_error: false,
+            uapi: Uapi::Linux7_3,
+            reinit: true,
         }
     }
 

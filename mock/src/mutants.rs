@@ -67,6 +67,31 @@ pub enum Mutant {
     /// v2: a SET of PRE_COPY from STOP_COPY never returns (the kernel's
     /// next-state loop of 6.2 to 6.12.116).
     HangsInSet,
+    /// v2: PRECOPY_INFO hides the last 32 bytes of initial data.
+    UnderReportsInitial,
+    /// v2: PRECOPY_INFO always reports dirty_bytes 0.
+    UnderReportsDirty,
+    /// v2: a pre-copy read answers ENOMSG once, half way through the
+    /// initial data.
+    EnomsgWhileInitialRemains,
+    /// v2: PRECOPY_INFO reports REINIT (with new initial data) without the
+    /// PRECOPY_INFOv2 opt-in.
+    ReinitWithoutOptIn,
+    /// v2: the PRECOPY_INFOv2 opt-in outlives the close of the device.
+    OptInSurvivesClose,
+    /// v2: GET of VFIO_DEVICE_FEATURE_MIGRATION reports P2P flipped.
+    ReportsWrongFlags,
+    /// v2: a PROBE of a feature the device does not have succeeds.
+    ProbesUnknownFeature,
+    /// v2: a feature request whose argsz misses the payload is served.
+    ShortArgszAccepted,
+    /// v2: the registers keep changing in STOP and STOP_COPY.
+    ChangesWhileStopped,
+    /// v2: VFIO_DEVICE_RESET does not drop a resume in progress, which the
+    /// next resume then appends to.
+    ResetKeepsResumeData,
+    /// v2: a refused SET ERROR drops the device into ERROR.
+    RefusalFallsIntoError,
     /// v1: STOP is encoded as 1 (the v10 patch's bug): stopped reads back 1.
     V1StopIsOne,
     /// v1: re-reading pending_bytes is not idempotent.
@@ -87,6 +112,8 @@ pub enum Mutant {
 const ALL_FLAGS: &[u64] = &[0b001, 0b011, 0b101, 0b111];
 /// The flag sets with PRE_COPY: where a pre-copy bug can show.
 const PRE_COPY: &[u64] = &[0b101, 0b111];
+/// Why a PRECOPY_INFO bug cannot show over vfio-user.
+const NO_PRECOPY_INFO: &str = "vfio-user has no PRECOPY_INFO";
 
 /// What one mutant is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -352,6 +379,107 @@ pub const MUTANTS: &[MutantInfo] = &[
         breaks: &[V2_TIME_001],
         flag_sets: PRE_COPY,
         description: "STOP_COPY -> PRE_COPY does not return (the kernel loop of 6.2 to 6.12.116)",
+        hidden_over_vfio_user: None,
+    },
+    MutantInfo {
+        mutant: Mutant::UnderReportsInitial,
+        name: "under-reports-initial",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_PRE_007],
+        flag_sets: PRE_COPY,
+        description: "PRECOPY_INFO hides the last 32 bytes of initial data",
+        hidden_over_vfio_user: Some(NO_PRECOPY_INFO),
+    },
+    MutantInfo {
+        mutant: Mutant::UnderReportsDirty,
+        name: "under-reports-dirty",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_PRE_007],
+        flag_sets: PRE_COPY,
+        description: "PRECOPY_INFO always reports dirty_bytes 0",
+        hidden_over_vfio_user: Some(NO_PRECOPY_INFO),
+    },
+    MutantInfo {
+        mutant: Mutant::EnomsgWhileInitialRemains,
+        name: "enomsg-while-initial-remains",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_PRE_006],
+        flag_sets: PRE_COPY,
+        description: "a pre-copy read answers ENOMSG half way through the initial data",
+        hidden_over_vfio_user: Some(NO_PRECOPY_INFO),
+    },
+    MutantInfo {
+        mutant: Mutant::ReinitWithoutOptIn,
+        name: "reinit-without-opt-in",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_PRE_009],
+        flag_sets: PRE_COPY,
+        description: "PRECOPY_INFO reports REINIT without the PRECOPY_INFOv2 opt-in",
+        hidden_over_vfio_user: Some(NO_PRECOPY_INFO),
+    },
+    MutantInfo {
+        mutant: Mutant::OptInSurvivesClose,
+        name: "opt-in-survives-close",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_PRE_011],
+        flag_sets: PRE_COPY,
+        description: "the PRECOPY_INFOv2 opt-in outlives the close of the device",
+        hidden_over_vfio_user: Some(NO_PRECOPY_INFO),
+    },
+    MutantInfo {
+        mutant: Mutant::ReportsWrongFlags,
+        name: "reports-wrong-flags",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_FLAG_001],
+        flag_sets: ALL_FLAGS,
+        description: "GET of VFIO_DEVICE_FEATURE_MIGRATION reports P2P flipped",
+        hidden_over_vfio_user: Some(
+            "the adapter learns the flags from this very GET, so the device is judged by the flags it reports",
+        ),
+    },
+    MutantInfo {
+        mutant: Mutant::ProbesUnknownFeature,
+        name: "probes-unknown-feature",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_FEAT_004],
+        flag_sets: ALL_FLAGS,
+        description: "a PROBE of a feature the device does not have succeeds",
+        hidden_over_vfio_user: None,
+    },
+    MutantInfo {
+        mutant: Mutant::ShortArgszAccepted,
+        name: "short-argsz-accepted",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_FEAT_003],
+        flag_sets: ALL_FLAGS,
+        description: "a feature request whose argsz misses the payload is served",
+        hidden_over_vfio_user: Some("over vfio-user argsz bounds the reply, not the request"),
+    },
+    MutantInfo {
+        mutant: Mutant::ChangesWhileStopped,
+        name: "changes-while-stopped",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STOP_001],
+        flag_sets: ALL_FLAGS,
+        description: "the registers keep changing in STOP and STOP_COPY",
+        hidden_over_vfio_user: Some("needs the device's registers, which the adapter cannot read"),
+    },
+    MutantInfo {
+        mutant: Mutant::ResetKeepsResumeData,
+        name: "reset-keeps-resume-data",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STREAM_005, V2_STREAM_007],
+        flag_sets: ALL_FLAGS,
+        description: "VFIO_DEVICE_RESET keeps a resume in progress, and the next resume appends to it",
+        hidden_over_vfio_user: None,
+    },
+    MutantInfo {
+        mutant: Mutant::RefusalFallsIntoError,
+        name: "refusal-falls-into-error",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_ERR_004],
+        flag_sets: ALL_FLAGS,
+        description: "a refused SET ERROR drops the device into ERROR",
         hidden_over_vfio_user: None,
     },
     MutantInfo {

@@ -7,8 +7,9 @@ use super::stream;
 use super::{MockConfig, Mutant, Registers};
 use vfio_mig_device::v2::Call;
 use vfio_mig_device::{Description, Device, DeviceError, Fault, Io};
-use vfio_mig_model::v2::{Fsm, MigState, Outcome};
-use vfio_mig_model::Errno;
+use vfio_mig_model::v2::uapi::{self, PRECOPY_INFO_REINIT};
+use vfio_mig_model::v2::{FeatureReq, Fsm, MigState, Outcome};
+use vfio_mig_model::{Errno, Uapi};
 
 /// Which way a data fd points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +89,24 @@ pub struct MockV2 {
     resume_sum: stream::RunningSum,
     faults: Faults,
     info_calls: u64,
+    /// The PRECOPY_INFOv2 opt-in of this open.
+    opted_in: bool,
+    /// Where the session is with its one re-initialisation.
+    reinit: Reinit,
+    /// The early ENOMSG of its mutant was given in this session.
+    early_enomsg: bool,
+}
+
+/// The one re-initialisation a pre-copy session goes through after the
+/// opt-in ([`MockConfig::reinit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reinit {
+    /// Not yet: waits for the initial data to be read.
+    Waiting,
+    /// New initial data was queued; the next PRECOPY_INFO says REINIT.
+    Pending,
+    /// Done for this session.
+    Done,
 }
 
 fn err(e: Errno) -> Outcome {
@@ -107,6 +126,9 @@ impl MockV2 {
             resume_sum: stream::RunningSum::default(),
             faults: Faults::default(),
             info_calls: 0,
+            opted_in: false,
+            reinit: Reinit::Waiting,
+            early_enomsg: false,
             cfg,
             instance,
         };
@@ -126,6 +148,8 @@ impl MockV2 {
 
     fn end_session(&mut self) {
         self.live = None;
+        self.reinit = Reinit::Waiting;
+        self.early_enomsg = false;
         self.save.clear();
         self.resume.clear();
         self.resume_sum = stream::RunningSum::default();
@@ -141,7 +165,7 @@ impl MockV2 {
     /// The device does some work: a register changes, and in pre-copy the
     /// change is queued as dirty data.
     fn tick(&mut self) {
-        if !self.running() {
+        if !self.running() && !self.mutant(Mutant::ChangesWhileStopped) {
             return;
         }
         let Some(i) = self.dev.tick() else { return };
@@ -240,6 +264,9 @@ impl MockV2 {
                 self.fall_into_error();
                 return Outcome::SetOk { fd: false };
             }
+            if self.mutant(Mutant::RefusalFallsIntoError) {
+                self.fall_into_error();
+            }
             return err(Errno::EINVAL);
         }
         if from == MigState::Error {
@@ -326,9 +353,11 @@ impl MockV2 {
                     opened = true;
                 }
             }
-            if b == MigState::Resuming {
+            if b == MigState::Resuming && !self.mutant(Mutant::ResetKeepsResumeData) {
                 self.resume.clear();
                 self.resume_sum = stream::RunningSum::default();
+            }
+            if b == MigState::Resuming {
                 self.new_fd(Dir::Resume);
                 opened = true;
             }
@@ -362,6 +391,16 @@ impl MockV2 {
         if self.faults.read_fails() {
             return err(Errno::EIO);
         }
+        if self.mutant(Mutant::EnomsgWhileInitialRemains)
+            && self.state.is_precopy()
+            && !self.early_enomsg
+            && len > 0
+            && self.save.pos * 2 >= self.save.initial_end
+            && self.save.pos < self.save.initial_end
+        {
+            self.early_enomsg = true;
+            return err(Errno::ENOMSG);
+        }
         let available = self.save.len() - self.save.pos;
         if available == 0 {
             return match (self.state.is_precopy(), len) {
@@ -384,6 +423,7 @@ impl MockV2 {
         }
         self.save.copy_out(&self.dev.regs, self.save.pos, n, &mut io.read);
         self.save.pos += n;
+        self.maybe_reinit();
         Outcome::Bytes(n as u32)
     }
 
@@ -411,7 +451,45 @@ impl MockV2 {
         }
     }
 
-    fn precopy_info(&mut self, fd: u16) -> Outcome {
+    /// After the opt-in (or in its mutant, without), once the session's
+    /// initial data has been read, new initial data is queued and the next
+    /// PRECOPY_INFO announces it with REINIT.
+    fn maybe_reinit(&mut self) {
+        let wanted = (self.opted_in || self.mutant(Mutant::ReinitWithoutOptIn)) && self.cfg.reinit;
+        if !wanted || self.reinit != Reinit::Waiting || !self.state.is_precopy() {
+            return;
+        }
+        if self.save.pos < self.save.initial_end {
+            return;
+        }
+        // The new initial data goes where the reader is: what is queued
+        // after it (dirty records) follows it.
+        let mut record = Vec::new();
+        stream::record(&mut record, stream::INITIAL, &self.dev.rng.bytes(48));
+        let at = self.save.pos;
+        self.save.bytes.splice(at..at, record.iter().copied());
+        self.save.initial_end = at + record.len();
+        self.reinit = Reinit::Pending;
+    }
+
+    /// What `flags` a PRECOPY_INFO answer carries for `flags_in`.
+    fn precopy_flags(&mut self, flags_in: u32) -> u32 {
+        let reinit = if self.reinit == Reinit::Pending {
+            self.reinit = Reinit::Done;
+            PRECOPY_INFO_REINIT
+        } else {
+            0
+        };
+        if self.cfg.uapi >= Uapi::Linux7_3 && self.opted_in {
+            reinit
+        } else if self.mutant(Mutant::ReinitWithoutOptIn) {
+            flags_in | reinit
+        } else {
+            flags_in
+        }
+    }
+
+    fn precopy_info(&mut self, fd: u16, flags_in: u32) -> Outcome {
         match self.fd(fd, Errno::ENODEV) {
             Err(e) => err(e),
             Ok(Dir::Resume) => err(Errno::EINVAL),
@@ -420,6 +498,7 @@ impl MockV2 {
                     Outcome::Precopy {
                         initial_bytes: 0,
                         dirty_bytes: 0,
+                        flags: flags_in,
                     }
                 } else {
                     err(Errno::EINVAL)
@@ -427,17 +506,90 @@ impl MockV2 {
             }
             Ok(Dir::Save) => {
                 self.info_calls += 1;
+                let flags = self.precopy_flags(flags_in);
                 let q = &self.save;
                 let mut initial = q.initial_end.saturating_sub(q.pos) as u64;
                 if self.mutant(Mutant::InitialBytesGrow) {
                     initial += self.info_calls;
                 }
-                let dirty = (q.bytes.len() - q.pos.max(q.initial_end)) as u64;
+                if self.mutant(Mutant::UnderReportsInitial) {
+                    initial = initial.saturating_sub(32);
+                }
+                let mut dirty = (q.bytes.len() - q.pos.max(q.initial_end)) as u64;
+                if self.mutant(Mutant::UnderReportsDirty) {
+                    dirty = 0;
+                }
                 Outcome::Precopy {
                     initial_bytes: initial,
                     dirty_bytes: dirty,
+                    flags,
                 }
             }
+        }
+    }
+
+    /// A `VFIO_DEVICE_FEATURE` request other than the state machine's, in
+    /// the order Linux checks it (vfio_main.c, 6.12 and 7.3).
+    fn feature(&mut self, req: &FeatureReq) -> Outcome {
+        const HEADER: u32 = 8;
+        let flags = req.flags();
+        let number = flags & uapi::FEATURE_MASK;
+        let (get, set, probe) = (
+            flags & uapi::FEATURE_GET != 0,
+            flags & uapi::FEATURE_SET != 0,
+            flags & uapi::FEATURE_PROBE != 0,
+        );
+        if req.argsz() < HEADER || (get && set && !probe) {
+            return err(Errno::EINVAL);
+        }
+        let payload = req.argsz() - HEADER;
+        // (GET allowed, SET allowed, payload bytes) of each feature here.
+        let handler = match number {
+            uapi::FEATURE_MIGRATION => Some((true, false, 8)),
+            uapi::FEATURE_MIG_DEVICE_STATE => Some((true, true, 8)),
+            uapi::FEATURE_MIG_DATA_SIZE if self.cfg.data_size => Some((true, false, 8)),
+            uapi::FEATURE_MIG_PRECOPY_INFO_V2 if self.cfg.uapi >= Uapi::Linux7_3 => {
+                if !self.cfg.flags.pre_copy() {
+                    return err(Errno::EINVAL);
+                }
+                Some((false, true, 0))
+            }
+            _ => None,
+        };
+        let Some((can_get, can_set, size)) = handler else {
+            return if probe && self.mutant(Mutant::ProbesUnknownFeature) {
+                Outcome::Done
+            } else {
+                err(Errno::ENOTTY)
+            };
+        };
+        if (get && !can_get) || (set && !can_set) {
+            return err(Errno::EINVAL);
+        }
+        if probe {
+            return Outcome::Done;
+        }
+        if !get && !set {
+            return err(Errno::EINVAL);
+        }
+        let short = payload < size;
+        if short && !(self.mutant(Mutant::ShortArgszAccepted) && number == uapi::FEATURE_MIGRATION) {
+            return err(Errno::EINVAL);
+        }
+        match number {
+            uapi::FEATURE_MIGRATION => {
+                let mut bits = self.cfg.flags.bits();
+                if self.mutant(Mutant::ReportsWrongFlags) {
+                    bits ^= 0b010;
+                }
+                Outcome::Flags(bits)
+            }
+            uapi::FEATURE_MIG_PRECOPY_INFO_V2 => {
+                self.opted_in = true;
+                Outcome::Done
+            }
+            // A well-formed state or size access is not a feature request.
+            _ => err(Errno::EINVAL),
         }
     }
 }
@@ -447,6 +599,7 @@ impl Device<Fsm> for MockV2 {
         Description::v2(format!("mock#{}", self.instance), self.cfg.flags)
             .with_data_size(self.cfg.data_size)
             .with_fault_injection(true)
+            .with_uapi(self.cfg.uapi)
     }
 
     fn exec(&mut self, call: &Call, io: &mut Io) -> Outcome {
@@ -454,10 +607,10 @@ impl Device<Fsm> for MockV2 {
         if !matches!(call, Call::Close { .. }) && self.faults.op_fails() {
             return err(Errno::EIO);
         }
-        if matches!(
-            call,
-            Call::SetState(_) | Call::GetState | Call::DataSize | Call::PrecopyInfo { .. }
-        ) {
+        // The device works between the calls that take the state mutex;
+        // PRECOPY_INFO does not, so that its answer holds for the read that
+        // follows (a quiet device: what V2-PRE-007 is checked against).
+        if matches!(call, Call::SetState(_) | Call::GetState | Call::DataSize) {
             self.tick();
         }
         match *call {
@@ -471,7 +624,8 @@ impl Device<Fsm> for MockV2 {
             }
             Call::Read { fd, len } => self.read(fd.0, len, io),
             Call::Write { fd, len } => self.write(fd.0, len, io),
-            Call::PrecopyInfo { fd } => self.precopy_info(fd.0),
+            Call::PrecopyInfo { fd, flags } => self.precopy_info(fd.0, flags),
+            Call::Feature(req) => self.feature(&req),
             Call::DataSize => {
                 if self.cfg.data_size {
                     let header = 5 + 9;
@@ -488,7 +642,14 @@ impl Device<Fsm> for MockV2 {
                 _ => err(Errno::EBADF),
             },
             Call::Reset => {
+                // The mutant's reset forgets to drop what a resume received.
+                let kept = self
+                    .mutant(Mutant::ResetKeepsResumeData)
+                    .then(|| (std::mem::take(&mut self.resume), self.resume_sum.clone()));
                 self.power_on();
+                if let Some((bytes, sum)) = kept {
+                    (self.resume, self.resume_sum) = (bytes, sum);
+                }
                 if self.mutant(Mutant::ResetToStop) {
                     self.state = MigState::Stop;
                 }
@@ -503,6 +664,10 @@ impl Device<Fsm> for MockV2 {
         self.fds.clear();
         self.faults = Faults::default();
         self.info_calls = 0;
+        // A fresh open: the opt-in belonged to the closed one.
+        if !self.mutant(Mutant::OptInSurvivesClose) {
+            self.opted_in = false;
+        }
         Ok(())
     }
 

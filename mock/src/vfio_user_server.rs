@@ -14,7 +14,7 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::time::Duration;
 use vfio_mig_device::v2::Call;
 use vfio_mig_device::{Device, Io};
-use vfio_mig_model::v2::{uapi, FdRef, MigState, Outcome};
+use vfio_mig_model::v2::{uapi, Access, FdRef, FeatureReq, MigState, Outcome};
 use vfio_mig_model::Errno;
 use vfio_mig_vfio_user::codec::{FLAG_ERROR, TYPE_REPLY};
 use vfio_mig_vfio_user::{read_frame, write_frame, Header, Reply, Request};
@@ -54,7 +54,12 @@ type Answer = Result<Reply, Errno>;
 impl MockServer {
     /// A server for instance `instance` of a mock configured by `config`
     /// (instances differ in their device state).
-    pub fn new(config: MockConfig, instance: u64) -> Self {
+    pub fn new(mut config: MockConfig, instance: u64) -> Self {
+        // vfio-user has no PRECOPY_INFO, so no PRECOPY_INFOv2 opt-in: the
+        // device behind the socket speaks the older rules.
+        config.uapi = vfio_mig_model::Uapi::Linux6_12;
+        // Nor MIG_DATA_SIZE.
+        config.data_size = false;
         MockServer {
             dev: MockV2::new(config, instance),
             live: None,
@@ -185,6 +190,10 @@ impl MockServer {
         if get && set && !probe {
             return Err(Errno::EINVAL);
         }
+        // Without PROBE one of GET or SET must be asked for.
+        if !get && !set && !probe {
+            return Err(Errno::EINVAL);
+        }
         let echo = || Reply::Feature {
             argsz,
             flags,
@@ -206,8 +215,13 @@ impl MockServer {
                 if argsz < 16 {
                     return Err(Errno::EINVAL);
                 }
-                let bits = self.dev.describe().flags.map_or(0, |f| f.bits());
-                Ok(reply(bits.to_le_bytes().to_vec()))
+                // The device itself answers: the flags are its own.
+                let req = FeatureReq::full(index as u16, Access::GET).map_err(|_| Errno::EINVAL)?;
+                match self.exec(Call::Feature(req), &mut Io::default()) {
+                    Outcome::Flags(bits) => Ok(reply(bits.to_le_bytes().to_vec())),
+                    Outcome::Err(e) => Err(e),
+                    _ => Err(Errno::EIO),
+                }
             }
             i if i == uapi::FEATURE_MIG_DEVICE_STATE => {
                 if probe {
@@ -253,7 +267,16 @@ impl MockServer {
                     _ => Err(Errno::EIO),
                 }
             }
-            _ => Err(Errno::EINVAL),
+            // Anything else is the device's to answer.
+            _ => {
+                let req =
+                    FeatureReq::full(index as u16, Access::of_bits(flags)).map_err(|_| Errno::EINVAL)?;
+                match self.exec(Call::Feature(req), &mut Io::default()) {
+                    Outcome::Done => Ok(echo()),
+                    Outcome::Err(e) => Err(e),
+                    _ => Err(Errno::EIO),
+                }
+            }
         }
     }
 

@@ -24,7 +24,7 @@ pub mod v2;
 /// The catalogue's requirement IDs, each knowing its level (generated from
 /// `spec/*.yaml` in `vfio-mig-spec`).
 pub use vfio_mig_spec::ids as reqs;
-pub use vfio_mig_spec::{join_ids, Level, ProtocolName, Req};
+pub use vfio_mig_spec::{join_ids, Level, ProtocolName, Req, Uapi};
 
 pub use belief::Belief;
 pub use errno::{Errno, ErrnoSet};
@@ -294,6 +294,14 @@ pub trait Protocol {
     /// The belief about a freshly opened device.
     fn start(&self) -> Belief<Self::State> {
         Belief::one(self.initial())
+    }
+
+    /// The belief about a device closed and opened again after `belief`:
+    /// a fresh device, unless something of the last open must be
+    /// remembered to judge the new one (by default nothing).
+    fn reopen(&self, belief: &Belief<Self::State>) -> Belief<Self::State> {
+        let _ = belief;
+        self.start()
     }
 
     /// The outcomes allowed for `op` in any state of `belief`.

@@ -5,8 +5,8 @@ mod common;
 
 use proptest::prelude::*;
 use vfio_mig_model::v1::{self, ChunkTag, Field, Region, V1State};
-use vfio_mig_model::v2::{DataTag, FdRef, Fsm, MigState, MigrationFlags};
-use vfio_mig_model::{Expectation, Judgement, Kind, Profile, Protocol, ProtocolName};
+use vfio_mig_model::v2::{Access, DataTag, FdRef, FeatureReq, Fsm, MigState, MigrationFlags};
+use vfio_mig_model::{Expectation, Judgement, Kind, Profile, Protocol, ProtocolName, Uapi};
 
 fn v2_op() -> impl Strategy<Value = vfio_mig_model::v2::Op> {
     use vfio_mig_model::v2::Op;
@@ -22,8 +22,15 @@ fn v2_op() -> impl Strategy<Value = vfio_mig_model::v2::Op> {
         1 => Just(Op::Get),
         2 => (fd.clone(), 0u32..32).prop_map(|(fd, len)| Op::Read { fd, len }),
         2 => (fd.clone(), 0u32..32, tag).prop_map(|(fd, len, data)| Op::Write { fd, len, data }),
-        1 => fd.clone().prop_map(|fd| Op::PrecopyInfo { fd }),
+        1 => (fd.clone(), prop::sample::select(vec![0u32, 1, 0xffff_fffe])).prop_map(|(fd, flags)| Op::PrecopyInfo { fd, flags }),
         1 => Just(Op::DataSize),
+        1 => (prop::sample::select(vec![0u16, 1, 2, 9, 12, 0x7fff]), 0u32..8, 0u32..24).prop_filter_map(
+            "state-machine accesses are other operations",
+            |(feature, bits, argsz)| {
+                let access = Access { get: bits & 1 != 0, set: bits & 2 != 0, probe: bits & 4 != 0 };
+                FeatureReq::new(feature, access, argsz).ok().map(Op::Feature)
+            },
+        ),
         1 => fd.prop_map(|fd| Op::Close { fd }),
         1 => Just(Op::Reset),
     ]
@@ -94,12 +101,13 @@ proptest! {
     #[test]
     fn v2_never_reaches_an_unsupported_state(
         bits in prop::sample::select(vec![0b001u64, 0b011, 0b101, 0b111]),
+        uapi in prop::sample::select(Uapi::ALL.to_vec()),
         ops in prop::collection::vec(v2_op(), 1..40),
         picks in prop::collection::vec(any::<u64>(), 1..40),
     ) {
         covers!("V2-FLAG-003", "V2-ERR-001", "V2-ERR-002");
         let flags = MigrationFlags::new(bits).unwrap();
-        let m = Fsm::new(flags, Profile::defaults(ProtocolName::V2), true);
+        let m = Fsm::new(flags, Profile::defaults(ProtocolName::V2), true).with_uapi(uapi);
         drive(&m, &ops, &picks, |s| {
             flags.supports(s.state)
                 // A live session only exists in a state that has one.

@@ -67,7 +67,7 @@ fn v2_alphabet(m: &Fsm, b: &Belief<vfio_mig_model::v2::DevState>) -> Vec<Op> {
                 total: Some(16),
             },
         });
-        ops.push(Op::PrecopyInfo { fd });
+        ops.push(Op::PrecopyInfo { fd, flags: 0 });
         ops.push(Op::Close { fd });
     }
     let _ = m;

@@ -4,9 +4,9 @@ mod common;
 
 use rstest::rstest;
 use vfio_mig_model::reqs::*;
-use vfio_mig_model::v2::{DataTag, FdRef, Fsm, MigState, MigrationFlags, Op, Outcome};
+use vfio_mig_model::v2::{Access, DataTag, FdRef, FeatureReq, Fsm, MigState, MigrationFlags, Op, Outcome};
 use vfio_mig_model::Req;
-use vfio_mig_model::{Belief, Errno, Judgement, Profile, Protocol, ProtocolName};
+use vfio_mig_model::{Belief, Errno, Judgement, Profile, Protocol, ProtocolName, Uapi};
 use MigState::*;
 
 fn fsm(bits: u64) -> Fsm {
@@ -266,10 +266,11 @@ fn precopy_info_only_in_pre_copy_states() {
     let m = all();
     let info = |i, d| {
         (
-            Op::PrecopyInfo { fd: FD0 },
+            Op::PrecopyInfo { fd: FD0, flags: 0 },
             Outcome::Precopy {
                 initial_bytes: i,
                 dirty_bytes: d,
+                flags: 0,
             },
         )
     };
@@ -289,7 +290,7 @@ fn precopy_info_only_in_pre_copy_states() {
     assert_eq!(j, Judgement::Warn(vec![V2_PRE_003]));
     let sc = [(Op::Set(PreCopy), ok(true)), (Op::Set(StopCopy), ok(false))];
     let mut s = sc.to_vec();
-    s.push((Op::PrecopyInfo { fd: FD0 }, Outcome::Err(Errno::EINVAL)));
+    s.push((Op::PrecopyInfo { fd: FD0, flags: 0 }, Outcome::Err(Errno::EINVAL)));
     run(&m, &s);
     s.pop();
     s.push(info(0, 0));
@@ -543,4 +544,309 @@ fn data_size_is_answered_in_any_state() {
         .advance(&m.start(), &Op::DataSize, &Outcome::Err(Errno::EIO))
         .unwrap();
     assert_eq!(j, Judgement::Fault(vec![V2_SIZE_001]));
+}
+
+fn info_of(flags_in: u32, i: u64, d: u64, flags: u32) -> (Op, Outcome) {
+    (
+        Op::PrecopyInfo {
+            fd: FD0,
+            flags: flags_in,
+        },
+        Outcome::Precopy {
+            initial_bytes: i,
+            dirty_bytes: d,
+            flags,
+        },
+    )
+}
+
+fn read(len: u32, out: Outcome) -> (Op, Outcome) {
+    (Op::Read { fd: FD0, len }, out)
+}
+
+#[test]
+fn enomsg_only_once_reported_initial_data_was_read() {
+    covers!("V2-PRE-006");
+    let m = all();
+    let enomsg = Outcome::Err(Errno::ENOMSG);
+    let pre = (Op::Set(PreCopy), ok(true));
+    // 100 initial bytes promised, 60 read: the temporary end is too early.
+    let early = [
+        pre,
+        info_of(0, 100, 0, 0),
+        read(60, Outcome::Bytes(60)),
+        read(60, enomsg),
+    ];
+    assert_eq!(violation(&m, &early), [V2_PRE_006]);
+    // All 100 read: now it may come.
+    let due = [
+        pre,
+        info_of(0, 100, 0, 0),
+        read(60, Outcome::Bytes(60)),
+        read(60, Outcome::Bytes(40)),
+        read(60, enomsg),
+    ];
+    run(&m, &due);
+    // Under DEC-013 enomsg-or-zero a 0 read is the temporary end as well,
+    // and equally early.
+    let mut p = Profile::defaults(ProtocolName::V2);
+    p.decide("DEC-013", "enomsg-or-zero").unwrap();
+    let lax = Fsm::new(MigrationFlags::new(0b111).unwrap(), p, true);
+    let zero = [pre, info_of(0, 100, 0, 0), read(8, Outcome::Bytes(0))];
+    assert_eq!(violation(&lax, &zero), [V2_PRE_006]);
+}
+
+#[test]
+fn data_right_after_zero_and_zero_was_not_counted() {
+    covers!("V2-PRE-007");
+    let m = all();
+    let pre = (Op::Set(PreCopy), ok(true));
+    let steps = [pre, info_of(0, 0, 0, 0), read(64, Outcome::Bytes(64))];
+    let (last, init) = steps.split_last().unwrap();
+    let (_, j) = m.advance(&run(&m, init), &last.0, &last.1).unwrap();
+    assert_eq!(j, Judgement::Warn(vec![V2_PRE_007]));
+    // Another call in between (the device may have changed meanwhile):
+    // the data is fine.
+    let steps = [
+        pre,
+        info_of(0, 0, 0, 0),
+        (Op::Get, Outcome::State(6)),
+        read(64, Outcome::Bytes(64)),
+    ];
+    let (last, init) = steps.split_last().unwrap();
+    let (_, j) = m.advance(&run(&m, init), &last.0, &last.1).unwrap();
+    assert_eq!(j, Judgement::Pass);
+    // Dirty data reported: the read is expected.
+    let steps = [pre, info_of(0, 0, 16, 0), read(64, Outcome::Bytes(16))];
+    let (last, init) = steps.split_last().unwrap();
+    let (_, j) = m.advance(&run(&m, init), &last.0, &last.1).unwrap();
+    assert_eq!(j, Judgement::Pass);
+}
+
+fn feature(number: u16, access: Access, argsz: u32) -> Op {
+    Op::Feature(FeatureReq::new(number, access, argsz).unwrap())
+}
+
+fn full(number: u16, access: Access) -> Op {
+    Op::Feature(FeatureReq::full(number, access).unwrap())
+}
+
+fn v73(bits: u64) -> Fsm {
+    fsm(bits).with_uapi(Uapi::Linux7_3)
+}
+
+#[test]
+fn state_machine_accesses_are_not_feature_requests() {
+    covers!("V2-FEAT-002", "V2-SIZE-001");
+    assert!(FeatureReq::full(2, Access::GET).is_err());
+    assert!(FeatureReq::full(2, Access::SET).is_err());
+    assert!(FeatureReq::full(9, Access::GET).is_err());
+    // Malformed or probing forms are feature requests.
+    assert!(FeatureReq::new(2, Access::GET, 12).is_ok());
+    assert!(FeatureReq::full(2, Access::probe(true, true)).is_ok());
+    assert!(FeatureReq::full(9, Access::SET).is_ok());
+}
+
+#[test]
+fn migration_feature_reports_the_flags_and_is_read_only() {
+    covers!("V2-FLAG-001", "V2-FLAG-004");
+    for bits in [0b001, 0b011, 0b101, 0b111] {
+        let m = fsm(bits);
+        run(&m, &[(full(1, Access::GET), Outcome::Flags(bits))]);
+        let other = bits ^ 0b010;
+        assert_eq!(
+            violation(&m, &[(full(1, Access::GET), Outcome::Flags(other))]),
+            [V2_FLAG_001]
+        );
+    }
+    let m = all();
+    let einval = Outcome::Err(Errno::EINVAL);
+    run(&m, &[(full(1, Access::probe(true, false)), Outcome::Done)]);
+    run(&m, &[(full(1, Access::probe(false, true)), einval)]);
+    run(&m, &[(full(1, Access::SET), einval)]);
+    assert!(violation(&m, &[(full(1, Access::SET), Outcome::Done)]).contains(&V2_FLAG_004));
+    assert!(violation(&m, &[(full(1, Access::probe(false, true)), Outcome::Done)]).contains(&V2_FLAG_004));
+}
+
+#[test]
+fn feature_requests_follow_the_kernels_checks() {
+    covers!("V2-FEAT-001", "V2-FEAT-002", "V2-FEAT-003", "V2-FEAT-004");
+    let m = all();
+    let einval = Outcome::Err(Errno::EINVAL);
+    let enotty = Outcome::Err(Errno::ENOTTY);
+    // GET and SET together without PROBE.
+    let both = Access {
+        get: true,
+        set: true,
+        probe: false,
+    };
+    run(&m, &[(full(2, both), einval)]);
+    assert_eq!(violation(&m, &[(full(2, both), Outcome::Done)]), [V2_FEAT_001]);
+    // PROBE of the state feature, any access, succeeds; the state stays.
+    for (g, st) in [(true, false), (false, true), (true, true), (false, false)] {
+        run(
+            &m,
+            &[
+                (full(2, Access::probe(g, st)), Outcome::Done),
+                (Op::Get, Outcome::State(2)),
+            ],
+        );
+    }
+    assert!(violation(&m, &[(full(2, Access::probe(true, true)), einval)]).contains(&V2_FEAT_001));
+    // argsz below the header, and below the payload without PROBE.
+    assert_eq!(
+        violation(&m, &[(feature(1, Access::GET, 4), Outcome::Done)]),
+        [V2_FEAT_003]
+    );
+    run(&m, &[(feature(1, Access::GET, 4), einval)]);
+    run(
+        &m,
+        &[
+            (feature(2, Access::SET, 12), einval),
+            (Op::Get, Outcome::State(2)),
+        ],
+    );
+    assert_eq!(
+        violation(&m, &[(feature(2, Access::SET, 12), Outcome::Done)]),
+        [V2_FEAT_003]
+    );
+    run(&m, &[(feature(1, Access::probe(true, false), 8), Outcome::Done)]);
+    // An unknown feature fails, whatever the errno; its PROBE too.
+    run(&m, &[(full(0x7fff, Access::GET), enotty)]);
+    run(&m, &[(full(0x7fff, Access::probe(true, false)), einval)]);
+    assert_eq!(
+        violation(&m, &[(full(0x7fff, Access::probe(true, false)), Outcome::Done)]),
+        [V2_FEAT_004]
+    );
+    // MIG_DATA_SIZE is a feature only where it is offered.
+    let no_size = Fsm::new(
+        MigrationFlags::new(0b111).unwrap(),
+        Profile::defaults(ProtocolName::V2),
+        false,
+    );
+    run(&no_size, &[(full(9, Access::probe(true, false)), enotty)]);
+    run(&m, &[(full(9, Access::probe(true, false)), Outcome::Done)]);
+    run(&m, &[(full(9, Access::SET), einval)]);
+    // Neither GET nor SET without PROBE.
+    run(&m, &[(full(1, Access::default()), einval)]);
+}
+
+#[test]
+fn precopy_info_v2_opt_in_exists_from_7_3_with_pre_copy_only() {
+    covers!("V2-PRE-008");
+    let einval = Outcome::Err(Errno::EINVAL);
+    // On 6.12 feature 12 is unknown.
+    assert_eq!(
+        violation(&all(), &[(full(12, Access::SET), Outcome::Done)]),
+        [V2_FEAT_004]
+    );
+    let m = v73(0b111);
+    run(&m, &[(full(12, Access::probe(false, true)), Outcome::Done)]);
+    run(&m, &[(full(12, Access::SET), Outcome::Done)]);
+    run(&m, &[(full(12, Access::GET), einval)]);
+    let no_pre = v73(0b011);
+    run(&no_pre, &[(full(12, Access::SET), einval)]);
+    assert_eq!(
+        violation(&no_pre, &[(full(12, Access::SET), Outcome::Done)]),
+        [V2_PRE_008]
+    );
+    assert_eq!(
+        violation(&no_pre, &[(full(12, Access::probe(false, true)), Outcome::Done)]),
+        [V2_PRE_008]
+    );
+}
+
+#[test]
+fn precopy_flags_are_reserved_without_the_opt_in() {
+    covers!("V2-PRE-009");
+    let m = v73(0b111);
+    let pre = (Op::Set(PreCopy), ok(true));
+    run(&m, &[pre, info_of(0xffff_fffe, 10, 0, 0xffff_fffe)]);
+    assert_eq!(
+        violation(&m, &[pre, info_of(0xffff_fffe, 10, 0, 0)]),
+        [V2_PRE_009]
+    );
+    assert_eq!(violation(&m, &[pre, info_of(0, 10, 0, 1)]), [V2_PRE_009]);
+    // On 6.12 the field has no rule.
+    run(&all(), &[pre, info_of(0, 10, 0, 1)]);
+}
+
+#[test]
+fn reinit_after_the_opt_in_restarts_the_count() {
+    covers!("V2-PRE-010", "V2-PRE-003");
+    let m = v73(0b111);
+    let opt = (full(12, Access::SET), Outcome::Done);
+    let pre = (Op::Set(PreCopy), ok(true));
+    // Flags cleared; REINIT lets initial_bytes grow; after it the count
+    // falls again.
+    run(
+        &m,
+        &[
+            opt,
+            pre,
+            info_of(0xffff_fffe, 100, 0, 0),
+            info_of(0, 300, 0, 1),
+            info_of(0, 200, 0, 0),
+        ],
+    );
+    // Growing without REINIT breaks the MUST once opted in.
+    assert_eq!(
+        violation(&m, &[opt, pre, info_of(0, 100, 0, 0), info_of(0, 300, 0, 0)]),
+        [V2_PRE_010]
+    );
+    // A bit other than REINIT, or the input left standing.
+    assert_eq!(violation(&m, &[opt, pre, info_of(0, 100, 0, 2)]), [V2_PRE_010]);
+    assert_eq!(
+        violation(&m, &[opt, pre, info_of(0xffff_fffe, 100, 0, 0xffff_fffe)]),
+        [V2_PRE_010]
+    );
+}
+
+#[test]
+fn the_opt_in_survives_reset_and_ends_with_the_open() {
+    covers!("V2-PRE-011");
+    let m = v73(0b111);
+    let opt = (full(12, Access::SET), Outcome::Done);
+    let pre = (Op::Set(PreCopy), ok(true));
+    // Reset keeps it: flags are still cleared afterwards.
+    let b = run(&m, &[opt, (Op::Reset, Outcome::Done), pre]);
+    assert!(b.iter().all(|s| s.opted_in));
+    let steps = [
+        opt,
+        (Op::Reset, Outcome::Done),
+        pre,
+        info_of(0xffff_fffe, 10, 0, 0xffff_fffe),
+    ];
+    // A device that lost it in the reset hands the flags back as passed.
+    assert_eq!(violation(&m, &steps), [V2_PRE_011]);
+    // A fresh open starts without it.
+    assert!(m.start().iter().all(|s| !s.opted_in));
+    // After a close, an opt-in that still holds clears the flags.
+    let b = run(&m, &[opt]);
+    let reopened = m.reopen(&b);
+    assert!(reopened.iter().all(|s| !s.opted_in && s.opt_in_closed));
+    let b = m.advance(&reopened, &pre.0, &pre.1).unwrap().0;
+    let (op, out) = info_of(0xffff_fffe, 10, 0, 0);
+    assert_eq!(m.advance(&b, &op, &out).unwrap_err().reqs, [V2_PRE_011]);
+    let (op, out) = info_of(0xffff_fffe, 10, 0, 0xffff_fffe);
+    m.advance(&b, &op, &out).unwrap();
+}
+
+#[test]
+fn a_refusal_leaves_the_state_as_it_was() {
+    covers!("V2-ERR-004", "V2-ARC-008", "V2-ARC-007");
+    let m = all();
+    let einval = Outcome::Err(Errno::EINVAL);
+    // SET ERROR is refused; a GET that then reports ERROR blames the
+    // refusal's rule and V2-ERR-004.
+    let steps = [(Op::Set(Error), einval), (Op::Get, Outcome::State(0))];
+    assert_eq!(violation(&m, &steps), [V2_ARC_008, V2_ERR_004]);
+    // A blocked arc the same way.
+    let steps = [
+        (Op::Set(StopCopy), ok(true)),
+        (Op::Set(PreCopy), einval),
+        (Op::Get, Outcome::State(0)),
+    ];
+    assert_eq!(violation(&m, &steps), [V2_ARC_007, V2_ERR_004]);
+    run(&m, &[(Op::Set(Error), einval), (Op::Get, Outcome::State(2))]);
 }

@@ -20,7 +20,7 @@ use vfio_mig_engine::regression;
 use vfio_mig_engine::trace::Trace;
 use vfio_mig_engine::verdict::{SuiteId, Verdict};
 use vfio_mig_model::v2::MigrationFlags;
-use vfio_mig_model::{Profile, Req};
+use vfio_mig_model::{Profile, Req, Uapi};
 use vfio_mig_spec::{Catalogue, Checker, FlagName, Level, ProtocolName, Requirement};
 
 /// Version of the JSON layout (see `reports/SCHEMA.md`).
@@ -118,11 +118,28 @@ pub struct CheckResult {
 pub fn trace_lines(trace: &Trace) -> Vec<String> {
     use vfio_mig_engine::trace::Event;
     fn lines<P: vfio_mig_model::Protocol>(events: &[Event<P>]) -> Vec<String> {
+        // Instances are named only when the check used two.
+        let two = events
+            .iter()
+            .any(|e| matches!(e, Event::Step(s) if s.instance == 1));
+        let on = |i: u8| match (two, i) {
+            (false, _) => String::new(),
+            (true, 0) => "source: ".to_owned(),
+            (true, _) => "destination: ".to_owned(),
+        };
         events
             .iter()
             .map(|e| match e {
-                Event::Step(s) => format!("{} -> {}", s.op, s.outcome),
-                Event::Inject(f) => format!("(armed fault: {f:?})"),
+                Event::Step(s) => format!("{}{} -> {}", on(s.instance), s.op, s.outcome),
+                Event::Inject { instance, fault } => format!("{}(armed fault: {fault:?})", on(*instance)),
+                Event::Reopen { instance } => format!("{}(closed and opened again)", on(*instance)),
+                Event::Snapshot { instance } => format!("{}(state read)", on(*instance)),
+                Event::Same { a, b, rule } => format!(
+                    "(the state of instance {} must equal that of instance {}: {})",
+                    b.instance,
+                    a.instance,
+                    rule.id()
+                ),
             })
             .collect()
     }
@@ -151,8 +168,12 @@ pub fn differences(table: &vfio_mig_engine::differential::Table, first: &str, se
 
 /// The C reproducer of a failing v2 check.
 pub fn c_reproducer(v: &Verdict) -> Option<String> {
-    (v.status == Status::Fail && matches!(v.trace, Trace::V2(_)))
-        .then(|| reproducer_c::v2(&v.name, &v.trace.v2_pairs()))
+    (v.status == Status::Fail && matches!(v.trace, Trace::V2(_))).then(|| {
+        reproducer_c::v2(
+            &v.name,
+            <vfio_mig_model::v2::Fsm as vfio_mig_engine::trace::Traced>::events(&v.trace),
+        )
+    })
 }
 
 impl From<&Verdict> for CheckResult {
@@ -187,9 +208,11 @@ pub fn c_reproducer_file(name: &str) -> String {
     format!("reproducers/{}.c", regression::ident(name, '-'))
 }
 
-/// The file, under a traces directory, of check `name`'s JSON trace.
-pub fn trace_file(name: &str) -> String {
-    format!("{}.json", regression::ident(name, '-'))
+/// The file, under a traces directory, of check `name`'s JSON trace of
+/// instance `instance` (the destination's has `.destination` before `.json`).
+pub fn trace_file(name: &str, instance: u8) -> String {
+    let which = if instance == 0 { "" } else { ".destination" };
+    format!("{}{which}.json", regression::ident(name, '-'))
 }
 
 /// Counts of requirement results.
@@ -221,6 +244,10 @@ pub struct Target {
     pub protocol: String,
     /// v2 flags (`STOP_COPY+P2P`), empty for v1.
     pub flags: String,
+    /// v2: the kernel uAPI revision whose rules judged the device
+    /// (`Linux 7.3`); empty for v1.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub uapi: String,
     /// Decisions of the catalogue taken otherwise than by default, as
     /// `DEC-013=enomsg-or-zero` (absent when every default holds).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -355,9 +382,18 @@ fn flag_present(flags: Option<MigrationFlags>, f: FlagName) -> bool {
     }
 }
 
+fn flag_name(f: FlagName) -> &'static str {
+    match f {
+        FlagName::StopCopy => "STOP_COPY",
+        FlagName::P2p => "P2P",
+        FlagName::PreCopy => "PRE_COPY",
+    }
+}
+
 fn result_of(
     r: &Requirement,
     flags: Option<MigrationFlags>,
+    uapi: Uapi,
     profile: &Profile,
     verdicts: &[Verdict],
 ) -> ReqResult {
@@ -393,14 +429,30 @@ fn result_of(
         .applies_to_flags
         .iter()
         .filter(|f| !flag_present(flags, **f))
-        .map(|f| match f {
-            FlagName::StopCopy => "STOP_COPY",
-            FlagName::P2p => "P2P",
-            FlagName::PreCopy => "PRE_COPY",
-        })
+        .map(|f| flag_name(*f))
         .collect();
+    let newer = r.since.filter(|since| *since > uapi);
+    let lacks_none = !r.applies_lacking.is_empty()
+        && flags.is_some_and(|f| r.applies_lacking.iter().all(|l| flag_present(Some(f), *l)));
     let (status, reason) = if let Some(why) = other_option {
         (ReqStatus::Skip, Some(why))
+    } else if lacks_none {
+        let names: Vec<&str> = r.applies_lacking.iter().map(|f| flag_name(*f)).collect();
+        (
+            ReqStatus::Skip,
+            Some(format!(
+                "not applicable: a rule of devices without {}, and this one offers {}",
+                names.join(" or "),
+                names.join(" and ")
+            )),
+        )
+    } else if let Some(since) = newer {
+        (
+            ReqStatus::Skip,
+            Some(format!(
+                "not applicable: a rule of {since}, and the device speaks the uAPI of {uapi}"
+            )),
+        )
     } else if !missing.is_empty() {
         (
             ReqStatus::Skip,
@@ -585,6 +637,7 @@ impl Report {
         profile: &Profile,
         device: &str,
         flags: Option<MigrationFlags>,
+        uapi: Uapi,
         verdicts: &[Verdict],
     ) -> Self {
         let protocol = profile.protocol();
@@ -599,7 +652,7 @@ impl Report {
                 model_only.push(r.id.to_string());
                 continue;
             }
-            requirements.push(result_of(r, flags, profile, verdicts));
+            requirements.push(result_of(r, flags, uapi, profile, verdicts));
         }
         // Failures first, then warnings, then the rest in catalogue order.
         requirements.sort_by_key(|r| match r.status {
@@ -613,6 +666,10 @@ impl Report {
                 device: device.to_owned(),
                 protocol: protocol.to_string(),
                 flags: flags.map(|f| f.to_string()).unwrap_or_default(),
+                uapi: match protocol {
+                    ProtocolName::V2 => uapi.to_string(),
+                    ProtocolName::V1 => String::new(),
+                },
                 decisions: Vec::new(),
             },
             summary: Counts {

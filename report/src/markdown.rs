@@ -24,6 +24,12 @@ pub fn markdown(report: &Report) -> String {
         "# Conformance report: {} ({} {})\n\n",
         t.device, t.protocol, t.flags
     ));
+    if !t.uapi.is_empty() {
+        out.push_str(&format!(
+            "Judged by the rules of the migration uAPI of {}.\n\n",
+            t.uapi
+        ));
+    }
     if !t.decisions.is_empty() {
         out.push_str(&format!(
             "Judged with these decisions taken otherwise than by default: {}.\n\n",

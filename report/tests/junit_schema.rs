@@ -29,6 +29,7 @@ fn report_of(mutant: Option<Mutant>, flags_bits: u64) -> Report {
         &Profile::defaults(ProtocolName::V2),
         "mock",
         Some(flags),
+        vfio_mig_model::Uapi::Linux7_3,
         &verdicts,
     )
 }

@@ -25,10 +25,18 @@ fn run(mutant: Option<Mutant>) -> Vec<Verdict> {
     common::run_v2(config)
 }
 
-/// The check's trace in the JSON trace format, as `run --traces` writes it.
+/// The source's trace of the check in the JSON trace format, as
+/// `run --traces` writes it.
 fn json(v: &Verdict) -> Option<String> {
-    let pairs = v.trace.v2_pairs();
-    (!pairs.is_empty()).then(|| vfio_mig_trace::write(MigrationFlags::accepted()[FLAGS], true, &pairs))
+    let pairs = v.trace.v2_pairs_on(0);
+    (!pairs.is_empty()).then(|| {
+        vfio_mig_trace::write(
+            MigrationFlags::accepted()[FLAGS],
+            true,
+            vfio_mig_model::Uapi::Linux7_3,
+            &pairs,
+        )
+    })
 }
 
 #[test]
@@ -37,7 +45,9 @@ fn traces_of_a_run_check_the_same_offline() {
     let mut checked = 0;
     // Checks that inject faults rely on knowing it, and the trace format
     // does not record injections yet: those are left out.
-    let injects = |v: &&Verdict| v.trace.injects();
+    // A check that reopens a device has two device lives in one trace,
+    // which the format cannot say: not written either.
+    let injects = |v: &&Verdict| v.trace.injects() || v.trace.reopens();
     for v in verdicts.iter().filter(|v| !injects(v)) {
         let Some(json) = json(v) else { continue };
         let c = check(&json, profile()).unwrap();

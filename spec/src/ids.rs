@@ -198,6 +198,18 @@ pub const V2_PRE_003: Req = Req::new("V2-PRE-003", Level::Should);
 pub const V2_PRE_004: Req = Req::new("V2-PRE-004", Level::Must);
 /// `V2-PRE-005` (MUST): A SET from PRE_COPY (or PRE_COPY_P2P) to STOP_COPY continues on the same saving fd. The pre-copy bytes and the stop-copy bytes form one stream that the resuming side takes whole.
 pub const V2_PRE_005: Req = Req::new("V2-PRE-005", Level::Must);
+/// `V2-PRE-006` (MUST): ENOMSG marks only the temporary end of the pre-copy stream, which comes when no initial data is left. Once PRECOPY_INFO has reported initial_bytes N, the reads that follow on that fd deliver at least N bytes before one answers ENOMSG (or, where DEC-013 allows it, 0); a VMM that waits for initial_bytes to reach 0 before leaving PRE_COPY otherwise waits for data that never comes.
+pub const V2_PRE_006: Req = Req::new("V2-PRE-006", Level::Must);
+/// `V2-PRE-007` (SHOULD): PRECOPY_INFO does not under-count: right after it reported initial_bytes 0 and dirty_bytes 0, a read of that fd with no other call in between answers ENOMSG. Data there means a counter missed it (unless the device changed its state in that instant), and a VMM that trusted the counters left PRE_COPY with data pending, lengthening the downtime.
+pub const V2_PRE_007: Req = Req::new("V2-PRE-007", Level::Should);
+/// `V2-PRE-008` (MUST): VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 (feature 12) is a SET without payload that opts the device fd in to the second PRECOPY_INFO behaviour. On a device with PRE_COPY the SET, and a PROBE naming SET, succeed; on one without PRE_COPY both fail with EINVAL. A GET fails.
+pub const V2_PRE_008: Req = Req::new("V2-PRE-008", Level::Must);
+/// `V2-PRE-009` (MUST): Without the PRECOPY_INFOv2 opt-in the flags field of struct vfio_precopy_info is reserved: PRECOPY_INFO hands it back as the user passed it and never reports VFIO_PRECOPY_INFO_REINIT.
+pub const V2_PRE_009: Req = Req::new("V2-PRE-009", Level::Must);
+/// `V2-PRE-010` (MUST): After the opt-in, flags is an output of PRECOPY_INFO: the device clears it and may set only VFIO_PRECOPY_INFO_REINIT (bit 0). An answer with REINIT announces new initial data: initial_bytes may then take any value, earlier answers notwithstanding, and from that value on falls again as data is read (V2-PRE-003 restarts there); without REINIT initial_bytes does not grow.
+pub const V2_PRE_010: Req = Req::new("V2-PRE-010", Level::Must);
+/// `V2-PRE-011` (MUST): The PRECOPY_INFOv2 opt-in belongs to one open of the device: it survives VFIO_DEVICE_RESET and state changes, and is forgotten when the device is closed, so that after the device is opened again PRECOPY_INFO hands flags back as passed until the user opts in again.
+pub const V2_PRE_011: Req = Req::new("V2-PRE-011", Level::Must);
 /// `V2-P2P-001` (MUST): In RUNNING_P2P and PRE_COPY_P2P the device starts no new peer-to-peer DMA, or no DMA at all if it cannot tell P2P apart. Any such DMA already under way has finished by the time the SET into the state returns.
 pub const V2_P2P_001: Req = Req::new("V2-P2P-001", Level::Must);
 /// `V2-STOP-001` (MUST): In STOP (and STOP_COPY) the device does no DMA, raises no interrupts and changes neither external nor internal state, yet still answers PCI config space and MSI-X accesses. Whatever the user does to the device meanwhile, nothing fails outside the user's context (no host fault).
@@ -210,6 +222,10 @@ pub const V2_SIZE_001: Req = Req::new("V2-SIZE-001", Level::Must);
 pub const V2_FEAT_001: Req = Req::new("V2-FEAT-001", Level::Must);
 /// `V2-FEAT-002` (MUST): VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE (feature 2) supports GET and SET: a PROBE naming GET, SET or both succeeds.
 pub const V2_FEAT_002: Req = Req::new("V2-FEAT-002", Level::Must);
+/// `V2-FEAT-003` (MUST): A VFIO_DEVICE_FEATURE request whose argsz does not cover the 8-byte header (argsz and flags), or, for a GET or SET without PROBE, does not cover the feature's payload as well, fails with EINVAL and changes nothing. Flag bits other than the feature number, GET, SET and PROBE fail the same way.
+pub const V2_FEAT_003: Req = Req::new("V2-FEAT-003", Level::Must);
+/// `V2-FEAT-004` (MUST): A GET, SET or PROBE of a feature number the device does not offer fails (Linux answers ENOTTY from its core when the driver has no handler) and changes nothing; a PROBE with neither GET nor SET of a feature that exists succeeds.
+pub const V2_FEAT_004: Req = Req::new("V2-FEAT-004", Level::Must);
 /// `V2-VU-001` (MUST): Over vfio-user the stream travels in messages, not through a data fd: MIG_DATA_READ is served only in PRE_COPY and STOP_COPY and MIG_DATA_WRITE only in RESUMING; in any other state they fail with EINVAL.
 pub const V2_VU_001: Req = Req::new("V2-VU-001", Level::Must);
 /// `V2-VU-002` (MUST): A MIG_DATA_READ or MIG_DATA_WRITE asking for more than the max_data_xfer_size the server announced in its VERSION reply fails (EINVAL) instead of being served.
@@ -317,12 +333,20 @@ pub const ALL: &[Req] = &[
     V2_PRE_003,
     V2_PRE_004,
     V2_PRE_005,
+    V2_PRE_006,
+    V2_PRE_007,
+    V2_PRE_008,
+    V2_PRE_009,
+    V2_PRE_010,
+    V2_PRE_011,
     V2_P2P_001,
     V2_STOP_001,
     V2_TIME_001,
     V2_SIZE_001,
     V2_FEAT_001,
     V2_FEAT_002,
+    V2_FEAT_003,
+    V2_FEAT_004,
     V2_VU_001,
     V2_VU_002,
     V2_VU_003,

@@ -103,6 +103,8 @@ struct RawSource {
 #[serde(deny_unknown_fields)]
 struct RawApplies {
     flags: Option<Vec<String>>,
+    lacking: Option<Vec<String>>,
+    since: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -249,9 +251,20 @@ pub(crate) fn requirement_file(file: FileName, text: &str) -> Result<Requirement
             checked_by.push(checker);
         }
         let mut applies_to_flags = Vec::new();
+        let mut applies_lacking = Vec::new();
+        let mut since = None;
         if let Some(applies) = raw.applies_to {
             if expected == ProtocolName::V1 {
                 return Err(ctx.err("applies_to", "v1 rules have no migration flags"));
+            }
+            if let Some(v) = applies.since {
+                let known = Uapi::ALL.map(|u| u.version()).join(", ");
+                since = Some(Uapi::parse(&v).ok_or_else(|| {
+                    ctx.err(
+                        "applies_to.since",
+                        format!("unknown uAPI revision {v:?} (expected one of {known})"),
+                    )
+                })?);
             }
             for f in applies.flags.unwrap_or_default() {
                 let flag = FlagName::parse(&f).ok_or_else(|| {
@@ -261,6 +274,17 @@ pub(crate) fn requirement_file(file: FileName, text: &str) -> Result<Requirement
                     )
                 })?;
                 applies_to_flags.push(flag);
+            }
+            for f in applies.lacking.unwrap_or_default() {
+                let flag = FlagName::parse(&f)
+                    .filter(|f| *f != FlagName::StopCopy)
+                    .ok_or_else(|| {
+                        ctx.err(
+                            "applies_to.lacking",
+                            format!("{f:?} is not an optional flag (expected P2P or PRE_COPY)"),
+                        )
+                    })?;
+                applies_lacking.push(flag);
             }
         }
         let decision = match raw.decision {
@@ -282,6 +306,8 @@ pub(crate) fn requirement_file(file: FileName, text: &str) -> Result<Requirement
             source,
             checked_by,
             applies_to_flags,
+            applies_lacking,
+            since,
             decision,
             when,
         });

@@ -32,6 +32,11 @@ impl Req {
         self.level
     }
 
+    /// The name of its generated constant (`V2_ARC_007`).
+    pub fn ident(self) -> String {
+        self.id.replace('-', "_")
+    }
+
     /// The protocol whose file holds the requirement.
     pub fn protocol(self) -> ProtocolName {
         if self.id.starts_with("V1-") {

@@ -98,6 +98,58 @@ impl fmt::Display for ProtocolName {
     }
 }
 
+/// A revision of the kernel's migration uAPI: the first kernel version
+/// whose rules differ from the revision before. A device speaks one; a rule
+/// may exist only from a revision on (`applies_to.since`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Uapi {
+    /// The v2 rules as of Linux 6.12 (unchanged since 6.2 apart from the
+    /// STOP_COPY -> PRE_COPY fix): no PRECOPY_INFOv2.
+    #[default]
+    Linux6_12,
+    /// Linux 7.3: `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` (feature 12) and
+    /// the `VFIO_PRECOPY_INFO_REINIT` output flag.
+    Linux7_3,
+}
+
+impl Uapi {
+    /// Every revision, oldest first.
+    pub const ALL: [Uapi; 2] = [Uapi::Linux6_12, Uapi::Linux7_3];
+
+    /// Parses the catalogue spelling (`6.12`, `7.3`).
+    pub fn parse(s: &str) -> Option<Self> {
+        Uapi::ALL.into_iter().find(|u| u.version() == s.trim())
+    }
+
+    /// The kernel version that names the revision (`6.12`, `7.3`).
+    pub fn version(self) -> &'static str {
+        match self {
+            Uapi::Linux6_12 => "6.12",
+            Uapi::Linux7_3 => "7.3",
+        }
+    }
+
+    /// The revision of a kernel release such as `7.3.4+deb13-amd64`
+    /// (the newest revision at or below it); `None` when the release does
+    /// not start with `MAJOR.MINOR` or predates the v2 rules of 6.12.
+    pub fn of_release(release: &str) -> Option<Self> {
+        let mut parts = release.split(|c: char| !c.is_ascii_digit());
+        let major: u32 = parts.next()?.parse().ok()?;
+        let minor: u32 = parts.next()?.parse().ok()?;
+        let key = |u: Uapi| {
+            let (a, b) = u.version().split_once('.').expect("versions are MAJOR.MINOR");
+            (a.parse::<u32>().unwrap_or(0), b.parse::<u32>().unwrap_or(0))
+        };
+        Uapi::ALL.into_iter().rev().find(|u| key(*u) <= (major, minor))
+    }
+}
+
+impl fmt::Display for Uapi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Linux {}", self.version())
+    }
+}
+
 /// A v2 migration capability flag, as named in `applies_to.flags`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FlagName {
@@ -216,6 +268,12 @@ pub struct Requirement {
     pub checked_by: Vec<Checker>,
     /// v2 flags that must be present for the rule to apply (empty: always).
     pub applies_to_flags: Vec<FlagName>,
+    /// The rule concerns devices that lack at least one of these flags
+    /// (`applies_to.lacking`); empty: every device.
+    pub applies_lacking: Vec<FlagName>,
+    /// The uAPI revision that introduced the rule (`applies_to.since`);
+    /// `None`: every revision.
+    pub since: Option<Uapi>,
     /// The decision that shapes this rule, if any.
     pub decision: Option<DecId>,
     /// The option of `decision` under which the rule applies (`None`:

@@ -1,7 +1,7 @@
 //! The loader accepts the built-in catalogue and rejects bad ones with an
 //! error naming the file, the entry and the field.
 
-use vfio_mig_spec::{Catalogue, Error, Level};
+use vfio_mig_spec::{Catalogue, Error, Level, Uapi};
 
 const V1: &str = r#"
 catalogue: v1
@@ -199,6 +199,40 @@ fn unknown_flag_and_flags_on_v1() {
     let v1 = V1.replace("    decision: DEC-001\n", "    applies_to: { flags: [P2P] }\n");
     let e = error_of(&v1, V2, DEC);
     assert!(e.contains("field `applies_to`"), "{e}");
+}
+
+#[test]
+fn uapi_revision_of_a_rule_is_checked_and_kept() {
+    let e = error_of(V1, &V2.replace("[PRE_COPY]", "[PRE_COPY], since: \"7.9\""), DEC);
+    assert!(
+        e.contains("field `applies_to.since`: unknown uAPI revision \"7.9\""),
+        "{e}"
+    );
+    let c = load(V1, &V2.replace("[PRE_COPY]", "[PRE_COPY], since: \"7.3\""), DEC).unwrap();
+    assert!(c.requirements().any(|r| r.since == Some(Uapi::Linux7_3)));
+}
+
+#[test]
+fn lacking_names_optional_flags_only() {
+    let e = error_of(V1, &V2.replace("flags: [PRE_COPY]", "lacking: [STOP_COPY]"), DEC);
+    assert!(
+        e.contains("field `applies_to.lacking`: \"STOP_COPY\" is not an optional flag"),
+        "{e}"
+    );
+    let c = load(V1, &V2.replace("flags: [PRE_COPY]", "lacking: [P2P]"), DEC).unwrap();
+    assert!(c
+        .requirements()
+        .any(|r| r.applies_lacking == [vfio_mig_spec::FlagName::P2p]));
+}
+
+#[test]
+fn uapi_revision_of_a_kernel_release() {
+    assert_eq!(Uapi::of_release("7.3.4+deb13-amd64"), Some(Uapi::Linux7_3));
+    assert_eq!(Uapi::of_release("7.10.1"), Some(Uapi::Linux7_3));
+    assert_eq!(Uapi::of_release("6.12.117+deb12-amd64"), Some(Uapi::Linux6_12));
+    assert_eq!(Uapi::of_release("7.2.0"), Some(Uapi::Linux6_12));
+    assert_eq!(Uapi::of_release("5.10.0"), None);
+    assert_eq!(Uapi::of_release("garbage"), None);
 }
 
 #[test]

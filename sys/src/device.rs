@@ -7,7 +7,7 @@ use crate::uapi::{self, PrecopyInfo, RegionInfo};
 use crate::{ioctl, Error};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,14 +15,21 @@ use std::time::Duration;
 /// shortened, which read(2) allows).
 pub const MAX_READ: usize = 16 << 20;
 
+/// The running kernel's release (`uname -r`), e.g. `6.12.117+deb12-amd64`.
+pub fn kernel_release() -> String {
+    rustix::system::uname().release().to_string_lossy().into_owned()
+}
+
 /// An open VFIO device.
 #[derive(Debug)]
 pub struct VfioDevice {
     worker: Worker,
-    fd: Arc<OwnedFd>,
+    /// The device fd; `None` only after a reopen failed.
+    fd: Option<Arc<OwnedFd>>,
     _keep: Vec<OwnedFd>,
     name: String,
     route: String,
+    roots: (PathBuf, PathBuf),
 }
 
 /// A migration data fd returned by a `MIG_DEVICE_STATE` SET. Closing it is
@@ -59,11 +66,31 @@ impl VfioDevice {
         let opened = open::open(&mut worker, name, sys, dev)?;
         Ok(VfioDevice {
             worker,
-            fd: Arc::new(opened.device),
+            fd: Some(Arc::new(opened.device)),
             _keep: opened.keep,
             name: name.to_owned(),
             route: opened.route,
+            roots: (sys.to_owned(), dev.to_owned()),
         })
+    }
+
+    /// Closes the device and opens it again, as a program that exits and
+    /// starts over would: the kernel's last-close work runs in between
+    /// (`close_device`, and from Linux 7.3 the PRECOPY_INFOv2 opt-in is
+    /// forgotten). Data fds still held keep the old open alive, so drop
+    /// them first. After a failure the device answers nothing more.
+    pub fn reopen(&mut self) -> Result<(), OpenError> {
+        // The device fd first, then the group or iommufd holding it: a
+        // group's device opens again only once every file of the old open
+        // is gone.
+        self.fd = None;
+        self._keep.clear();
+        let (sys, dev) = self.roots.clone();
+        let opened = open::open(&mut self.worker, &self.name, &sys, &dev)?;
+        self.fd = Some(Arc::new(opened.device));
+        self._keep = opened.keep;
+        self.route = opened.route;
+        Ok(())
     }
 
     /// The name the device was opened by.
@@ -86,7 +113,12 @@ impl VfioDevice {
         what: &'static str,
         f: impl FnOnce(&OwnedFd) -> rustix::io::Result<T> + Send + 'static,
     ) -> Result<T, Error> {
-        let fd = Arc::clone(&self.fd);
+        let Some(fd) = self.fd.as_ref().map(Arc::clone) else {
+            return Err(Error::Os {
+                what,
+                errno: rustix::io::Errno::NODEV.raw_os_error(),
+            });
+        };
         self.worker.call(what, move || f(&fd))
     }
 
@@ -189,11 +221,19 @@ impl VfioDevice {
         })
     }
 
-    /// `VFIO_MIG_GET_PRECOPY_INFO` on `data`.
-    pub fn precopy_info(&mut self, data: &DataFd) -> Result<PrecopyInfo, Error> {
+    /// `VFIO_MIG_GET_PRECOPY_INFO` on `data`, passing `flags`.
+    pub fn precopy_info(&mut self, data: &DataFd, flags: u32) -> Result<PrecopyInfo, Error> {
         let fd = Arc::clone(&data.0);
         self.worker.call("VFIO_MIG_GET_PRECOPY_INFO", move || {
-            ioctl::precopy_info(fd.as_fd())
+            ioctl::precopy_info(fd.as_fd(), flags)
+        })
+    }
+
+    /// `VFIO_DEVICE_FEATURE` with any `flags` and `argsz` (up to 64): the
+    /// first payload word.
+    pub fn feature(&mut self, flags: u32, argsz: u32) -> Result<u64, Error> {
+        self.call("VFIO_DEVICE_FEATURE", move |fd| {
+            ioctl::feature_any(fd.as_fd(), flags, argsz)
         })
     }
 }

@@ -2,7 +2,9 @@
 //! project. Each function pairs one ioctl number with the one argument type
 //! the kernel expects for it, so callers cannot mismatch them.
 
-use crate::uapi::{self, nr, BindIommufd, FeatureMigState, FeatureU64, GroupStatus, PrecopyInfo, RegionInfo};
+use crate::uapi::{
+    self, nr, BindIommufd, FeatureAny, FeatureMigState, FeatureU64, GroupStatus, PrecopyInfo, RegionInfo,
+};
 use rustix::ioctl::{opcode, Ioctl, IoctlOutput, Opcode};
 use std::ffi::{c_void, CStr};
 use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd};
@@ -181,10 +183,27 @@ pub fn set_mig_state(device: BorrowedFd<'_>, state: u32) -> rustix::io::Result<O
     Ok((f.data_fd >= 0).then(|| adopt(f.data_fd)))
 }
 
-/// `VFIO_MIG_GET_PRECOPY_INFO` on a data fd.
-pub fn precopy_info(data: BorrowedFd<'_>) -> rustix::io::Result<PrecopyInfo> {
+/// `VFIO_DEVICE_FEATURE` with the caller's `flags` and `argsz` (at most
+/// the 64 bytes of [`FeatureAny`]; more is refused with EINVAL here, since
+/// the kernel could write that far): the first payload word comes back.
+pub fn feature_any(device: BorrowedFd<'_>, flags: u32, argsz: u32) -> rustix::io::Result<u64> {
+    if argsz > uapi::argsz::<FeatureAny>() {
+        return Err(rustix::io::Errno::INVAL);
+    }
+    let mut f = FeatureAny {
+        argsz,
+        flags,
+        ..FeatureAny::default()
+    };
+    with_struct(device, nr::DEVICE_FEATURE, &mut f)?;
+    Ok(f.payload[0])
+}
+
+/// `VFIO_MIG_GET_PRECOPY_INFO` on a data fd, passing `flags`.
+pub fn precopy_info(data: BorrowedFd<'_>, flags: u32) -> rustix::io::Result<PrecopyInfo> {
     let mut p = PrecopyInfo {
         argsz: uapi::argsz::<PrecopyInfo>(),
+        flags,
         ..PrecopyInfo::default()
     };
     with_struct(data, nr::MIG_GET_PRECOPY_INFO, &mut p)?;

@@ -16,7 +16,7 @@ pub mod ioctl;
 pub mod open;
 pub mod uapi;
 
-pub use device::{DataFd, VfioDevice};
+pub use device::{kernel_release, DataFd, VfioDevice};
 pub use open::{DeviceName, OpenError};
 
 use std::time::Duration;

@@ -7,8 +7,8 @@
 
 use vfio_mig_model::v2::uapi::open;
 pub use vfio_mig_model::v2::uapi::{
-    FEATURE_GET, FEATURE_MIGRATION, FEATURE_MIG_DATA_SIZE, FEATURE_MIG_DEVICE_STATE, FEATURE_PROBE,
-    FEATURE_SET, VFIO_BASE, VFIO_TYPE,
+    FEATURE_GET, FEATURE_MASK, FEATURE_MIGRATION, FEATURE_MIG_DATA_SIZE, FEATURE_MIG_DEVICE_STATE,
+    FEATURE_MIG_PRECOPY_INFO_V2, FEATURE_PROBE, FEATURE_SET, PRECOPY_INFO_REINIT, VFIO_BASE, VFIO_TYPE,
 };
 
 /// The API version `VFIO_GET_API_VERSION` returns (`VFIO_API_VERSION`).
@@ -87,6 +87,20 @@ pub struct FeatureU64 {
     pub value: u64,
 }
 
+/// `struct vfio_device_feature` with room for any payload of the migration
+/// features (at most 8 bytes today), for requests whose `argsz` is chosen
+/// by the caller.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FeatureAny {
+    /// What the request claims: header and payload bytes.
+    pub argsz: u32,
+    /// Feature index and GET/SET/PROBE bits.
+    pub flags: u32,
+    /// Room for the payload.
+    pub payload: [u64; 7],
+}
+
 /// `struct vfio_device_feature` followed by
 /// `struct vfio_device_feature_mig_state`.
 #[repr(C)]
@@ -108,7 +122,9 @@ pub struct FeatureMigState {
 pub struct PrecopyInfo {
     /// Size of the structure.
     pub argsz: u32,
-    /// Must be 0.
+    /// Reserved (handed back as passed) unless the user opted in to
+    /// `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` (Linux 7.3); then an output:
+    /// `VFIO_PRECOPY_INFO_REINIT` (bit 0).
     pub flags: u32,
     /// Bytes of the initial pre-copy data still to read.
     pub initial_bytes: u64,
@@ -142,5 +158,6 @@ const _: () = {
     assert!(argsz::<FeatureU64>() == 16);
     assert!(argsz::<FeatureMigState>() == 16);
     assert!(argsz::<PrecopyInfo>() == 24);
+    assert!(argsz::<FeatureAny>() == 64);
     assert!(argsz::<BindIommufd>() == 16);
 };

@@ -62,8 +62,8 @@
 #![forbid(unsafe_code)]
 
 use serde::{Deserialize, Serialize};
-use vfio_mig_model::v2::{DataTag, FdRef, Fsm, MigrationFlags, Op, Outcome};
-use vfio_mig_model::{Errno, Judgement, Profile, Protocol, Req};
+use vfio_mig_model::v2::{Access, DataTag, FdRef, FeatureReq, Fsm, MigrationFlags, Op, Outcome};
+use vfio_mig_model::{Errno, Judgement, Profile, Protocol, Req, Uapi};
 
 /// Why a trace could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,6 +92,9 @@ pub enum TraceError {
         /// What is wrong.
         problem: String,
     },
+    /// The header names a uAPI revision this checker does not know.
+    #[error("uapi {0:?}: not a known uAPI revision (6.12, 7.3)")]
+    Uapi(String),
     /// A line of a `vfio-mig-trace/2` trace is not a header or step object.
     #[error("line {line}: {problem}")]
     Line {
@@ -119,6 +122,10 @@ pub struct TraceFile {
     /// Whether the device offers MIG_DATA_SIZE.
     #[serde(default)]
     pub data_size: bool,
+    /// The kernel uAPI revision the device speaks (`"6.12"`, `"7.3"`);
+    /// absent: 6.12.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uapi: Option<String>,
     /// The operations, in order.
     pub steps: Vec<Step>,
 }
@@ -135,6 +142,10 @@ pub struct Header {
     /// not know (then a successful `data_size` step says it does).
     #[serde(default)]
     pub data_size: Option<bool>,
+    /// The kernel uAPI revision the device speaks (`"6.12"`, `"7.3"`);
+    /// absent: 6.12.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uapi: Option<String>,
     /// The pid of the process this one was forked from, when the trace
     /// continues that process's trace of the device.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,6 +159,7 @@ impl Header {
             format: FORMAT_LINES.into(),
             flags,
             data_size,
+            uapi: None,
             forked_from: None,
         }
     }
@@ -184,6 +196,22 @@ pub struct Step {
     /// `write`: the bytes sit in their place in the stream but were altered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corrupted: Option<bool>,
+    /// `precopy_info`: the `flags` passed (absent: 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags_in: Option<u32>,
+    /// `precopy_info`: the `flags` as the call left them (absent: 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flags_out: Option<u32>,
+    /// `feature`: the request's `flags` word (feature number and access
+    /// bits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<u32>,
+    /// `feature`: the request's `argsz`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argsz: Option<u32>,
+    /// `feature`: the flags a GET of VFIO_DEVICE_FEATURE_MIGRATION returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration_flags: Option<u64>,
     /// `precopy_info` results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_bytes: Option<u64>,
@@ -225,7 +253,12 @@ impl Step {
                     DataTag::Garbage => {}
                 }
             }
-            Op::PrecopyInfo { fd } => (s.op, s.fd) = ("precopy_info".into(), Some(fd.0)),
+            Op::PrecopyInfo { fd, flags } => {
+                (s.op, s.fd, s.flags_in) = ("precopy_info".into(), Some(fd.0), (flags != 0).then_some(flags))
+            }
+            Op::Feature(req) => {
+                (s.op, s.request, s.argsz) = ("feature".into(), Some(req.flags()), Some(req.argsz()))
+            }
             Op::DataSize => s.op = "data_size".into(),
             Op::Close { fd } => (s.op, s.fd) = ("close".into(), Some(fd.0)),
             Op::Reset => s.op = "reset".into(),
@@ -237,7 +270,15 @@ impl Step {
             Outcome::Precopy {
                 initial_bytes,
                 dirty_bytes,
-            } => (s.initial_bytes, s.dirty_bytes) = (Some(initial_bytes), Some(dirty_bytes)),
+                flags,
+            } => {
+                (s.initial_bytes, s.dirty_bytes, s.flags_out) = (
+                    Some(initial_bytes),
+                    Some(dirty_bytes),
+                    (flags != 0).then_some(flags),
+                )
+            }
+            Outcome::Flags(bits) => s.migration_flags = Some(bits),
             Outcome::Size(n) => s.size = Some(n),
             Outcome::Done => {}
             Outcome::Err(e) => s.errno = Some(e.0),
@@ -283,7 +324,17 @@ impl Step {
                     (None, _) => DataTag::Garbage,
                 },
             },
-            "precopy_info" => Op::PrecopyInfo { fd: fd()? },
+            "precopy_info" => Op::PrecopyInfo {
+                fd: fd()?,
+                flags: self.flags_in.unwrap_or(0),
+            },
+            "feature" => {
+                let request = need32(self.request, "request")?;
+                let number = (request & vfio_mig_model::v2::uapi::FEATURE_MASK) as u16;
+                let req = FeatureReq::new(number, Access::of_bits(request), need32(self.argsz, "argsz")?)
+                    .map_err(|e| problem(format!("{e}: record it as `set`, `get` or `data_size`")))?;
+                Op::Feature(req)
+            }
             "data_size" => Op::DataSize,
             "close" => Op::Close { fd: fd()? },
             "reset" => Op::Reset,
@@ -320,6 +371,11 @@ impl Step {
                 Op::PrecopyInfo { .. } => Outcome::Precopy {
                     initial_bytes: need64(self.initial_bytes, "initial_bytes")?,
                     dirty_bytes: need64(self.dirty_bytes, "dirty_bytes")?,
+                    flags: self.flags_out.unwrap_or(0),
+                },
+                Op::Feature(_) => match self.migration_flags {
+                    Some(bits) => Outcome::Flags(bits),
+                    None => Outcome::Done,
                 },
                 Op::DataSize => Outcome::Size(need64(self.size, "size")?),
                 Op::Close { .. } | Op::Reset => Outcome::Done,
@@ -329,20 +385,24 @@ impl Step {
     }
 }
 
-/// The trace of `steps` as a `vfio-mig-trace/1` JSON document.
-pub fn write(flags: MigrationFlags, data_size: bool, steps: &[(Op, Outcome)]) -> String {
+/// The trace of `steps` as a `vfio-mig-trace/1` JSON document, of a device
+/// of uAPI revision `uapi`.
+pub fn write(flags: MigrationFlags, data_size: bool, uapi: Uapi, steps: &[(Op, Outcome)]) -> String {
     let t = TraceFile {
         format: FORMAT.into(),
         flags: flags.bits(),
         data_size,
+        uapi: (uapi != Uapi::default()).then(|| uapi.version().to_owned()),
         steps: steps.iter().map(|(o, r)| Step::of(o, r)).collect(),
     };
     serde_json::to_string_pretty(&t).unwrap_or_default()
 }
 
 /// The trace of `steps` as `vfio-mig-trace/2` JSON Lines.
-pub fn write_lines(flags: MigrationFlags, data_size: bool, steps: &[(Op, Outcome)]) -> String {
-    let mut out = serde_json::to_string(&Header::new(flags.bits(), Some(data_size))).unwrap_or_default();
+pub fn write_lines(flags: MigrationFlags, data_size: bool, uapi: Uapi, steps: &[(Op, Outcome)]) -> String {
+    let mut header = Header::new(flags.bits(), Some(data_size));
+    header.uapi = (uapi != Uapi::default()).then(|| uapi.version().to_owned());
+    let mut out = serde_json::to_string(&header).unwrap_or_default();
     out.push('\n');
     for (o, r) in steps {
         out.push_str(&serde_json::to_string(&Step::of(o, r)).unwrap_or_default());
@@ -383,6 +443,8 @@ pub struct Recorded {
     pub flags: MigrationFlags,
     /// Whether it offers MIG_DATA_SIZE.
     pub data_size: bool,
+    /// The uAPI revision it speaks.
+    pub uapi: Uapi,
     /// The operations and outcomes, in order, up to the first `lost` step.
     pub steps: Vec<(Op, Outcome)>,
     /// The first `lost` step, where `steps` end.
@@ -417,7 +479,7 @@ pub fn read(text: &str) -> Result<Recorded, TraceError> {
     if t.format != FORMAT {
         return Err(TraceError::Format(t.format));
     }
-    recorded(t.flags, Some(t.data_size), t.steps)
+    recorded(t.flags, Some(t.data_size), t.uapi.as_deref(), t.steps)
 }
 
 /// Reads a `vfio-mig-trace/2` trace: one header line, then step lines.
@@ -442,16 +504,25 @@ fn read_lines(text: &str) -> Result<Recorded, TraceError> {
         }
         steps.push(serde_json::from_str::<Step>(l).map_err(|e| not_a(line, "step", e))?);
     }
-    recorded(header.flags, header.data_size, steps)
+    recorded(header.flags, header.data_size, header.uapi.as_deref(), steps)
 }
 
 /// The model's view of a trace's steps: writes given the totals their
 /// `set` declared, lengths as the model counts them, up to a `lost` step.
-fn recorded(bits: u64, data_size: Option<bool>, mut steps: Vec<Step>) -> Result<Recorded, TraceError> {
+fn recorded(
+    bits: u64,
+    data_size: Option<bool>,
+    uapi: Option<&str>,
+    mut steps: Vec<Step>,
+) -> Result<Recorded, TraceError> {
     let flags = MigrationFlags::new(bits).map_err(|e| TraceError::Flags {
         bits,
         problem: e.to_string(),
     })?;
+    let uapi = match uapi {
+        None => Uapi::default(),
+        Some(v) => Uapi::parse(v).ok_or_else(|| TraceError::Uapi(v.to_owned()))?,
+    };
     let mut open: Vec<usize> = Vec::new();
     for i in 0..steps.len() {
         match steps[i].op.as_str() {
@@ -490,6 +561,7 @@ fn recorded(bits: u64, data_size: Option<bool>, mut steps: Vec<Step>) -> Result<
     Ok(Recorded {
         flags,
         data_size,
+        uapi,
         steps: pairs,
         lost,
     })
@@ -502,10 +574,11 @@ pub fn check(text: &str, profile: Profile) -> Result<Checked, TraceError> {
     let Recorded {
         flags,
         data_size,
+        uapi,
         steps: pairs,
         lost,
     } = read(text)?;
-    let model = Fsm::new(flags, profile, data_size);
+    let model = Fsm::new(flags, profile, data_size).with_uapi(uapi);
     let mut belief = model.start();
     let mut warnings: Vec<Req> = Vec::new();
     for (i, (op, outcome)) in pairs.iter().enumerate() {

@@ -57,8 +57,8 @@ fn save_then_resume() -> Vec<(Op, Outcome)> {
 fn both_versions_of_one_trace_read_and_judge_alike() {
     let flags = MigrationFlags::new(1).unwrap();
     let steps = save_then_resume();
-    let one = write(flags, true, &steps);
-    let two = write_lines(flags, true, &steps);
+    let one = write(flags, true, vfio_mig_model::Uapi::Linux6_12, &steps);
+    let two = write_lines(flags, true, vfio_mig_model::Uapi::Linux6_12, &steps);
     assert!(
         two.starts_with(&format!(r#"{{"format":"{FORMAT_LINES}""#)),
         "{two}"

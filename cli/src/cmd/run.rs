@@ -13,7 +13,7 @@ use vfio_mig_engine::verdict::{SuiteId, Verdict};
 use vfio_mig_mock::{MockConfig, MockFactory, Mutant};
 use vfio_mig_model::v1::Region;
 use vfio_mig_model::v2::{Fsm, MigrationFlags};
-use vfio_mig_model::{Profile, ProtocolName};
+use vfio_mig_model::{Profile, ProtocolName, Uapi};
 use vfio_mig_report::{self as report, Report};
 use vfio_mig_spec::Catalogue;
 
@@ -118,6 +118,8 @@ pub struct Outcome {
     pub transport: Transport,
     /// Whether it offers MIG_DATA_SIZE.
     pub data_size: bool,
+    /// The uAPI revision it speaks.
+    pub uapi: Uapi,
     /// Why the run stopped before its plan was done, if it did.
     pub stopped: Option<vfio_mig_report::StopInfo>,
     /// Every check.
@@ -190,6 +192,7 @@ pub fn reference_mock_report(catalogue: &Catalogue) -> Report {
         &Profile::defaults(ProtocolName::V2),
         "mock",
         Some(flags),
+        MockConfig::v2(flags).uapi,
         &run.verdicts,
     )
     .with_not_applicable(not_applicable(Transport::KernelFd))
@@ -197,10 +200,16 @@ pub fn reference_mock_report(catalogue: &Catalogue) -> Report {
 }
 
 #[cfg(any(feature = "adapter-vfio", feature = "adapter-vfio-user"))]
-fn named(name: &str, desc: &Option<Description>) -> (String, Option<MigrationFlags>, Transport, bool) {
+fn named(name: &str, desc: &Option<Description>) -> (String, Option<MigrationFlags>, Transport, bool, Uapi) {
     match desc {
-        Some(d) => (format!("{name}: {}", d.name), d.flags, d.transport, d.data_size),
-        None => (name.to_owned(), None, Transport::KernelFd, false),
+        Some(d) => (
+            format!("{name}: {}", d.name),
+            d.flags,
+            d.transport,
+            d.data_size,
+            d.uapi,
+        ),
+        None => (name.to_owned(), None, Transport::KernelFd, false, Uapi::default()),
     }
 }
 
@@ -217,7 +226,7 @@ fn run_real(
     }
     let factory = vfio_mig_adapters::Factory::with_devices(kind, args.device.clone(), args.device2.clone());
     let run = progress::over_suites(|p| suites::run_all::<Fsm>(&factory, profile, opts, p));
-    let (device, flags, transport, data_size) = named(kind.name, &run.device);
+    let (device, flags, transport, data_size, uapi) = named(kind.name, &run.device);
     let stopped = run.stopped.as_ref().map(Into::into);
     #[allow(unused_mut)]
     let mut verdicts = run.verdicts;
@@ -233,6 +242,7 @@ fn run_real(
         flags,
         transport,
         data_size,
+        uapi,
         stopped,
         verdicts,
     })
@@ -270,13 +280,14 @@ pub fn checks(catalogue: &Catalogue, args: &RunArgs) -> Result<(Outcome, Profile
                 None => "mock".to_owned(),
             };
             let v2 = profile.protocol() == ProtocolName::V2;
-            let (flags, data_size) = (config.flags, config.data_size);
+            let (flags, data_size, uapi) = (config.flags, config.data_size, config.uapi);
             let run = progress::over_suites(|p| mock_run(config, profile.clone(), &opts, p));
             Outcome {
                 device: name,
                 flags: v2.then_some(flags),
                 transport: Transport::KernelFd,
                 data_size,
+                uapi,
                 stopped: run.stopped.as_ref().map(Into::into),
                 verdicts: run.verdicts,
             }
@@ -329,6 +340,7 @@ pub fn exec(catalogue: &Catalogue, args: &RunArgs) -> Result<ExitCode, String> {
         &profile,
         &outcome.device,
         outcome.flags,
+        outcome.uapi,
         &outcome.verdicts,
     )
     .with_not_applicable(not_applicable(outcome.transport))
@@ -368,14 +380,18 @@ fn write_traces(dir: &Path, outcome: &Outcome) -> Result<(), String> {
     let Some(flags) = outcome.flags else {
         return Ok(());
     };
-    for v in &outcome.verdicts {
-        let pairs = v.trace.v2_pairs();
-        if pairs.is_empty() {
-            continue;
+    // One file per device instance a check used; a check that closed and
+    // opened a device again is left out (a trace is one open of a device).
+    for v in outcome.verdicts.iter().filter(|v| !v.trace.reopens()) {
+        for instance in [0u8, 1] {
+            let pairs = v.trace.v2_pairs_on(instance);
+            if pairs.is_empty() {
+                continue;
+            }
+            let path = dir.join(report::trace_file(&v.name, instance));
+            let json = vfio_mig_trace::write(flags, outcome.data_size, outcome.uapi, &pairs);
+            std::fs::write(&path, json).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
         }
-        let path = dir.join(report::trace_file(&v.name));
-        let json = vfio_mig_trace::write(flags, outcome.data_size, &pairs);
-        std::fs::write(&path, json).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
     }
     Ok(())
 }

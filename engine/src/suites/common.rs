@@ -1,7 +1,7 @@
 //! What every suite does around its checks: restoring the device, running
 //! a check's setup, turning a check's end into its verdict.
 
-use crate::check::{Checker, Interrupt};
+use crate::check::{error_chain, Checker, Interrupt};
 use crate::handle::Handle;
 use crate::target::{Setup, Target};
 use crate::verdict::{SuiteId, Verdict};
@@ -25,18 +25,6 @@ pub(crate) fn restore<P: Target>(
             format!("{why}; no later check was run"),
         ))
     })
-}
-
-/// An error with its sources, `: `-joined.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 /// The verdict of a check whose body ended with `result`; `extra` names the

@@ -7,8 +7,9 @@ use super::data::{load_v2, save_v2};
 use crate::check::{Checker, Failure, Interrupt};
 use crate::handle::Handle;
 use crate::target::Target;
+use crate::trace::{junk, Fill};
 use crate::verdict::{SuiteId, Verdict};
-use vfio_mig_device::{Fault, Io};
+use vfio_mig_device::Fault;
 use vfio_mig_model::reqs::*;
 use vfio_mig_model::v1::{self, ChunkTag, Field, Region, V1State};
 use vfio_mig_model::v2::{self, DataTag, FdRef, Fsm, MigState};
@@ -110,52 +111,57 @@ impl Feed {
     }
 }
 
-/// Writes `bytes` at `offset` of a stream of `total` bytes, tagged `data`.
-fn write_at(c: &mut Checker<'_, Fsm>, bytes: &[u8], data: DataTag) -> Result<(), Failure> {
-    let mut io = Io {
-        write: bytes.to_vec(),
-        read: Vec::new(),
-    };
+/// Writes `bytes` (made as `fill` says) on the resuming fd, tagged `data`.
+fn write_at(c: &mut Checker<'_, Fsm>, bytes: &[u8], data: DataTag, fill: Fill) -> Result<(), Failure> {
     let op = v2::Op::Write {
         fd: FdRef(0),
         len: bytes.len() as u32,
         data,
     };
-    c.step_io(op, &mut io)?;
+    c.write(op, bytes, fill)?;
     Ok(())
 }
 
 fn feed(c: &mut Checker<'_, Fsm>, how: Feed, full: &[u8]) -> Result<(), Interrupt> {
     let total = Some(full.len() as u64);
-    let junk = |n: usize| -> Vec<u8> { (0..n).map(|i| (i * 37 + 11) as u8).collect() };
     match how {
         Feed::Empty => {}
         Feed::Truncated => load_v2(c, FdRef(0), &full[..full.len() - 1], total, 4096)?,
-        Feed::ShortGarbage => write_at(c, &junk(full.len() / 2), DataTag::Garbage)?,
-        Feed::Garbage => write_at(c, &junk(full.len()), DataTag::Corrupt { offset: 0, total })?,
+        Feed::ShortGarbage => write_at(c, &junk(full.len() / 2), DataTag::Garbage, Fill::Junk)?,
+        Feed::Garbage => write_at(
+            c,
+            &junk(full.len()),
+            DataTag::Corrupt { offset: 0, total },
+            Fill::Junk,
+        )?,
         Feed::Corrupted => {
-            let mut bad = full.to_vec();
-            let mid = bad.len() / 2;
-            bad[mid] ^= 0x5a;
-            load_v2(c, FdRef(0), &bad[..mid], total, 4096)?;
+            // The second half of the stream with its first byte flipped.
+            let mid = full.len() / 2;
+            load_v2(c, FdRef(0), &full[..mid], total, 4096)?;
+            let fill = Fill::Flipped {
+                at: mid as u64,
+                flip: 0,
+            };
+            let bad = fill
+                .bytes(full, full.len() - mid)
+                .expect("the flipped half lies within the stream");
             write_at(
                 c,
-                &bad[mid..],
+                &bad,
                 DataTag::Corrupt {
                     offset: mid as u64,
                     total,
                 },
+                fill,
             )?;
         }
         Feed::Rejected(n) => {
             c.require(Fault::FailNthWrite(n), "the adapter cannot make a write fail")?;
             let quarter = full.len().div_ceil(4);
             for (i, chunk) in full.chunks(quarter).enumerate() {
-                let data = DataTag::Stream {
-                    offset: (i * quarter) as u64,
-                    total,
-                };
-                write_at(c, chunk, data)?;
+                let at = (i * quarter) as u64;
+                let data = DataTag::Stream { offset: at, total };
+                write_at(c, chunk, data, Fill::Saved { at })?;
             }
         }
     }
@@ -183,7 +189,7 @@ pub fn bad_streams_v2(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>)
             )]
         }
     };
-    let full = saved.bytes;
+    let full = saved.bytes.clone();
     let mut feeds = vec![Feed::Empty];
     if !full.is_empty() {
         feeds.extend([Feed::Truncated, Feed::Garbage, Feed::Corrupted]);
@@ -207,6 +213,7 @@ pub fn bad_streams_v2(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>)
             d.step(v2::Op::Set(MigState::Resuming))?;
             // The device is stopped from here on: its state must not move.
             let before = d.fingerprint()?;
+            let first = d.last_snapshot(&[]);
             feed(&mut d, how, &full)?;
             let left = d.step(v2::Op::Set(MigState::Stop))?;
             d.step(v2::Op::Get)?;
@@ -215,6 +222,10 @@ pub fn bad_streams_v2(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>)
             // stream taken is a missed SHOULD, judged by the model).
             let refused = matches!(left, v2::Outcome::Err(_));
             compared = refused && before.is_some() && after.is_some();
+            if compared {
+                let second = d.last_snapshot(&[]);
+                d.compared(first, second, V2_STREAM_012);
+            }
             if compared && before != after {
                 return Err(Failure::new(
                     &[V2_STREAM_012],
@@ -226,7 +237,7 @@ pub fn bad_streams_v2(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>)
             d.step(v2::Op::Get)?;
             Ok(())
         })();
-        let mut v = concluded(SuiteId::Faults, name, &d, &[how.rule(model)], result);
+        let mut v = concluded(SuiteId::Faults, name, &d, &[how.rule(model)], result).preceded_by(c.events());
         if compared {
             v.reqs.push(V2_STREAM_012);
         } else if v.status != crate::check::Status::Skip {
@@ -236,7 +247,59 @@ pub fn bad_streams_v2(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>)
             return out;
         }
     }
+    if full.len() >= 2 {
+        let v = abandoned_resume(model, &c, &saved, dst);
+        out.push(v);
+    }
     out
+}
+
+/// A resume abandoned half way with VFIO_DEVICE_RESET (the only way out,
+/// V2-STREAM-007) leaves nothing behind: a whole stream resumed next loads
+/// and gives the source's state.
+fn abandoned_resume(
+    model: &Fsm,
+    source: &Checker<'_, Fsm>,
+    saved: &super::data::Saved,
+    dst: &mut Handle<Fsm>,
+) -> Verdict {
+    let name = format!("{}/faults/bad-stream/abandoned-by-reset", model.label());
+    if let Err(v) = restore(SuiteId::Faults, &name, dst) {
+        return *v;
+    }
+    let full = &saved.bytes;
+    let total = Some(full.len() as u64);
+    let mut d = Checker::new(model, dst);
+    let mut compared = false;
+    let result = (|| -> Result<(), Interrupt> {
+        d.step(v2::Op::Set(MigState::Resuming))?;
+        load_v2(&mut d, FdRef(0), &full[..full.len() / 2], total, 4096)?;
+        d.step(v2::Op::Reset)?;
+        d.step(v2::Op::Get)?;
+        d.step(v2::Op::Set(MigState::Resuming))?;
+        load_v2(&mut d, FdRef(1), full, total, 4096)?;
+        d.step(v2::Op::Set(MigState::Stop))?;
+        let resumed = d.fingerprint()?;
+        if let (Some(a), Some(b)) = (&saved.fingerprint, &resumed) {
+            let now = d.last_snapshot(&[]);
+            d.compared(saved.snapshot, now, V2_STREAM_008);
+            compared = true;
+            if a != b {
+                return Err(Failure::new(
+                    &[V2_STREAM_007, V2_STREAM_008],
+                    "after a resume abandoned by reset, a whole stream did not give the source's state",
+                )
+                .into());
+            }
+        }
+        Ok(())
+    })();
+    let mut v = concluded(SuiteId::Faults, name, &d, &[V2_STREAM_007, V2_ERR_002], result)
+        .preceded_by(source.events());
+    if compared {
+        v.reqs.push(V2_STREAM_008);
+    }
+    v
 }
 
 /// Descriptors used after their session ended must fail: the session ends
@@ -284,20 +347,16 @@ pub fn dead_fds_v2(model: &Fsm, device: &mut Handle<Fsm>) -> Vec<Verdict> {
                 fd: FdRef(0),
                 len: 64,
             })?;
-            let mut io = Io {
-                write: vec![0; 8],
-                read: Vec::new(),
-            };
-            c.step_io(
-                v2::Op::Write {
-                    fd: FdRef(0),
-                    len: 8,
-                    data: DataTag::Garbage,
-                },
-                &mut io,
-            )?;
+            c.step(v2::Op::Write {
+                fd: FdRef(0),
+                len: 8,
+                data: DataTag::Garbage,
+            })?;
             if c.model().precopy_info() {
-                c.step(v2::Op::PrecopyInfo { fd: FdRef(0) })?;
+                c.step(v2::Op::PrecopyInfo {
+                    fd: FdRef(0),
+                    flags: 0,
+                })?;
             }
             c.step(v2::Op::Close { fd: FdRef(0) })?;
             c.step(v2::Op::Read {
@@ -341,20 +400,61 @@ pub fn failed_arcs_v1(model: &Region, device: &mut Handle<Region>) -> Vec<Verdic
                     c.require(fault, "the adapter cannot make a write fail")?;
                     c.step(v1::Op::set(to))?;
                     c.step(v1::Op::Read(Field::DeviceState))?;
+                    if !into_error {
+                        // The device assumes no next step: the user may go
+                        // back to RUNNING (V1-FAIL-005).
+                        c.step(v1::Op::set(V1State::Running))?;
+                        c.step(v1::Op::Read(Field::DeviceState))?;
+                    }
                     c.step(v1::Op::Reset)?;
                     c.step(v1::Op::Read(Field::DeviceState))?;
                     Ok(())
                 })();
-                if !push(
-                    &mut out,
-                    concluded(SuiteId::Faults, name, &c, &[V1_FAIL_001, V1_FAIL_003], result),
-                ) {
+                let reqs: &[Req] = if into_error {
+                    &[V1_FAIL_001, V1_FAIL_003]
+                } else {
+                    &[V1_FAIL_001, V1_FAIL_003, V1_FAIL_005]
+                };
+                if !push(&mut out, concluded(SuiteId::Faults, name, &c, reqs, result)) {
                     return out;
                 }
             }
         }
     }
     out
+}
+
+/// A v1 save whose data read fails: the failure is an errno on the
+/// region access, which ends the loop; a reset brings the device back
+/// (V1-ERR-001).
+pub fn failed_read_v1(model: &Region, device: &mut Handle<Region>) -> Vec<Verdict> {
+    let name = "v1/faults/failed-read".to_owned();
+    if let Err(v) = restore(SuiteId::Faults, &name, device) {
+        return vec![*v];
+    }
+    let mut c = Checker::new(model, device);
+    let result = (|| -> Result<(), Interrupt> {
+        c.step(v1::Op::set(V1State::StopCopy))?;
+        c.step(v1::Op::Read(Field::PendingBytes))?;
+        let v1::Outcome::Value(at) = c.step(v1::Op::Read(Field::DataOffset))? else {
+            return Err(Failure::new(&[V1_SAVE_003], "data_offset read failed").into());
+        };
+        let v1::Outcome::Value(size) = c.step(v1::Op::Read(Field::DataSize))? else {
+            return Err(Failure::new(&[V1_SAVE_005], "data_size read failed").into());
+        };
+        c.require(Fault::FailNthRead(1), "the adapter cannot make a read fail")?;
+        let read = v1::Op::ReadData {
+            offset: at,
+            len: size.min(u64::from(u32::MAX)) as u32,
+        };
+        if !matches!(c.step(read)?, v1::Outcome::Err(_)) {
+            return Err(Failure::new(&[V1_ERR_001], "the read made to fail did not report an errno").into());
+        }
+        c.step(v1::Op::Reset)?;
+        c.step(v1::Op::Read(Field::DeviceState))?;
+        Ok(())
+    })();
+    vec![concluded(SuiteId::Faults, name, &c, &[V1_ERR_001], result)]
 }
 
 /// Bad v1 streams: garbage chunk, a missing chunk, nothing at all.
@@ -370,6 +470,7 @@ pub fn bad_streams_v1(model: &Region, device: &mut Handle<Region>) -> Vec<Verdic
         let result = (|| {
             c.step(v1::Op::set(V1State::Resuming))?;
             let before = c.fingerprint()?;
+            let first = c.last_snapshot(&[]);
             if case != "empty" {
                 let v1::Outcome::Value(at) = c.step(v1::Op::Read(Field::DataOffset))? else {
                     return Err(Failure::new(&[V1_RES_001], "data_offset read failed in RESUMING"));
@@ -382,23 +483,21 @@ pub fn bad_streams_v1(model: &Region, device: &mut Handle<Region>) -> Vec<Verdic
                         whole: true,
                     },
                 };
-                let mut io = Io {
-                    write: (0..64u8).collect(),
-                    read: Vec::new(),
-                };
-                c.step_io(
-                    v1::Op::WriteData {
-                        offset: at,
-                        len: 64,
-                        data,
-                    },
-                    &mut io,
-                )?;
+                c.step(v1::Op::WriteData {
+                    offset: at,
+                    len: 64,
+                    data,
+                })?;
                 c.step(v1::Op::Write(Field::DataSize, 64))?;
             }
             c.step(v1::Op::set(V1State::Running))?;
             c.step(v1::Op::Read(Field::DeviceState))?;
-            if c.fingerprint()? != before {
+            let after = c.fingerprint()?;
+            if before.is_some() && after.is_some() {
+                let second = c.last_snapshot(&[]);
+                c.compared(first, second, V1_RES_005);
+            }
+            if after != before {
                 return Err(Failure::new(
                     &[V1_RES_005],
                     "a refused stream changed the device's state (partly applied)",

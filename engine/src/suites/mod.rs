@@ -10,14 +10,17 @@ mod common;
 pub mod data;
 pub mod explore;
 pub mod faults;
+pub mod features;
+pub mod precopy;
+pub mod quiescence;
 pub mod sequences;
 pub mod sweep;
 
+pub use crate::check::error_chain;
+use crate::check::error_chain as chain;
 use crate::handle::Handle;
 use crate::target::Target;
 use crate::verdict::{SuiteId, Verdict};
-pub use common::error_chain;
-use common::error_chain as chain;
 use std::time::Duration;
 use vfio_mig_device::{DeviceError, DeviceFactory};
 use vfio_mig_model::Profile;
@@ -77,7 +80,9 @@ pub fn open<P: Target>(
         })
     };
     let device = factory.open(index).map_err(fail)?;
-    Handle::new(device, timeout).map_err(fail)
+    Handle::new(device, timeout)
+        .map(|h| h.numbered(index.min(u8::MAX as usize) as u8))
+        .map_err(fail)
 }
 
 /// A source and a destination instance.
@@ -171,6 +176,18 @@ impl ProtocolSuites for vfio_mig_model::v2::Fsm {
             data::round_trip_name(self, 4096, 4096, true, Some(3)),
             Box::new(|m, s, d| data::round_trip_v2(m, s, d, 4096, 4096, true, Some(3))),
         ));
+        // A stopped device does not change.
+        parts.push(Part::new(
+            format!("{}/data/quiescence", self.label()),
+            Box::new(|m, s, _| quiescence::run(m, s)),
+        ));
+        // Pre-copy accounting and the PRECOPY_INFOv2 opt-in, where they apply.
+        if !precopy::plan(self).is_empty() {
+            parts.push(Part::new(
+                format!("{}/data/pre-copy", self.label()),
+                Box::new(|m, s, _| precopy::run(m, s)),
+            ));
+        }
         parts
     }
 
@@ -185,6 +202,10 @@ impl ProtocolSuites for vfio_mig_model::v2::Fsm {
             Part::new(
                 format!("{l}/faults/dead-fd"),
                 Box::new(|m, s, _| faults::dead_fds_v2(m, s)),
+            ),
+            Part::new(
+                format!("{l}/faults/feature"),
+                Box::new(|m, s, _| features::run(m, s)),
             ),
             Part::new(format!("{l}/sweep"), Box::new(sweep::fail_nth_v2)),
         ]
@@ -214,6 +235,10 @@ impl ProtocolSuites for vfio_mig_model::v1::Region {
             Part::new(
                 "v1/faults/bad-stream".into(),
                 Box::new(|m, _, d| faults::bad_streams_v1(m, d)),
+            ),
+            Part::new(
+                "v1/faults/failed-read".into(),
+                Box::new(|m, s, _| faults::failed_read_v1(m, s)),
             ),
         ]
     }

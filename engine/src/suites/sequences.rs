@@ -196,6 +196,12 @@ pub fn run<T: Target>(model: &T, device: &mut Handle<T>, settings: &Settings) ->
             )]
         }
         Err(TestError::Fail(_, (_, ops, _))) => {
+            // proptest's shrinking can stop at a sequence with operations
+            // the failure does not need: drop each that is not needed.
+            let ops = match minimise(model, device, &name, ops) {
+                Ok(ops) => ops,
+                Err(v) => return vec![*v],
+            };
             // Replay the minimal sequence to get its trace.
             if let Err(v) = restore(SuiteId::Sequences, &name, device) {
                 return vec![*v];
@@ -223,4 +229,54 @@ fn replay<T: Target>(c: &mut Checker<'_, T>, ops: &[T::Op]) -> Result<(), Failur
         c.step(op.clone())?;
     }
     Ok(())
+}
+
+/// The rules `ops` breaks on a freshly restored device (missed SHOULDs
+/// included); empty when it passes.
+fn broken_by<T: Target>(
+    model: &T,
+    device: &mut Handle<T>,
+    name: &str,
+    ops: &[T::Op],
+) -> Result<Vec<Req>, Box<Verdict>> {
+    restore(SuiteId::Sequences, name, device)?;
+    let mut c = Checker::new(model, device);
+    Ok(match replay(&mut c, ops) {
+        Err(f) if f.halts => Vec::new(),
+        Err(f) => f.reqs,
+        Ok(()) => c.warnings().to_vec(),
+    })
+}
+
+/// `ops` without every operation whose removal leaves a sequence that still
+/// breaks one of the rules `ops` breaks (one removal at a time, from the
+/// end, until none can go; at most a few passes over a short sequence).
+fn minimise<T: Target>(
+    model: &T,
+    device: &mut Handle<T>,
+    name: &str,
+    mut ops: Vec<T::Op>,
+) -> Result<Vec<T::Op>, Box<Verdict>> {
+    let target = broken_by(model, device, name, &ops)?;
+    if target.is_empty() {
+        return Ok(ops);
+    }
+    for _ in 0..4 {
+        let mut removed = false;
+        let mut i = ops.len();
+        while i > 0 && ops.len() > 1 {
+            i -= 1;
+            let mut shorter = ops.clone();
+            shorter.remove(i);
+            let now = broken_by(model, device, name, &shorter)?;
+            if now.iter().any(|r| target.contains(r)) {
+                ops = shorter;
+                removed = true;
+            }
+        }
+        if !removed {
+            break;
+        }
+    }
+    Ok(ops)
 }

@@ -14,20 +14,24 @@ use super::common::{push, restore};
 use crate::check::{Checker, Failure};
 use crate::handle::Handle;
 use crate::target::Target;
+use crate::trace::{Event, Fill};
 use crate::verdict::{SuiteId, Verdict};
 use vfio_mig_device::{Fault, Io};
 use vfio_mig_model::reqs::*;
 use vfio_mig_model::v2::{self, DataTag, FdRef, Fsm, MigState, Op, Outcome};
 use vfio_mig_model::{Errno, Req};
 
-/// One operation of the flow and the bytes it writes.
-type Step = (Op, Vec<u8>);
+/// One operation of the flow, and the bytes it writes with where they come
+/// from.
+type Step = (Op, Option<(Vec<u8>, Fill)>);
 
 /// The migration's operations: the source's, then the destination's, with
-/// the bytes of each write.
+/// the bytes of each write; and the fault-free save itself, which a
+/// destination's check replays first to have the stream.
 struct Flow {
     src: Vec<Op>,
     dst: Vec<Step>,
+    save: Vec<Event<Fsm>>,
 }
 
 const CHUNK: u32 = 4096;
@@ -59,7 +63,7 @@ fn record(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>) -> Result<F
     c.step(Op::Set(MigState::Stop))?;
     let src_ops: Vec<Op> = c.steps().map(|s| s.op).collect();
     let total = Some(stream.len() as u64);
-    let mut dst_ops = vec![(Op::Set(MigState::Resuming), Vec::new())];
+    let mut dst_ops: Vec<Step> = vec![(Op::Set(MigState::Resuming), None)];
     for (i, chunk) in stream.chunks(CHUNK as usize).enumerate() {
         let data = DataTag::Stream {
             offset: (i * CHUNK as usize) as u64,
@@ -70,17 +74,18 @@ fn record(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>) -> Result<F
             len: chunk.len() as u32,
             data,
         };
-        dst_ops.push((op, chunk.to_vec()));
-    }
-    dst_ops.push((Op::Set(MigState::Stop), Vec::new()));
-    // The fault-free resume must work, or the sweep would judge nothing.
-    let mut d = Checker::new(model, dst);
-    for (op, bytes) in &dst_ops {
-        let mut io = Io {
-            write: bytes.clone(),
-            read: Vec::new(),
+        let fill = Fill::Saved {
+            at: (i * CHUNK as usize) as u64,
         };
-        if let Outcome::Err(e) = d.step_io(*op, &mut io)? {
+        dst_ops.push((op, Some((chunk.to_vec(), fill))));
+    }
+    dst_ops.push((Op::Set(MigState::Stop), None));
+    // The fault-free resume must work, or the sweep would judge nothing.
+    let save = c.events().to_vec();
+    let mut d = Checker::new(model, dst);
+    for step in &dst_ops {
+        if let Outcome::Err(e) = run(&mut d, step)? {
+            let op = step.0;
             return Err(Failure::new(
                 &[V2_STREAM_004],
                 format!("fault-free resume: {op}: {e}"),
@@ -90,7 +95,16 @@ fn record(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>) -> Result<F
     Ok(Flow {
         src: src_ops,
         dst: dst_ops,
+        save,
     })
+}
+
+/// One step of the flow on `c`.
+fn run(c: &mut Checker<'_, Fsm>, (op, bytes): &Step) -> Result<Outcome, Failure> {
+    match bytes {
+        Some((b, fill)) => c.write(*op, b, *fill),
+        None => c.step(*op),
+    }
 }
 
 /// Replays `ops` up to the k-th, which is made to fail, then checks what the
@@ -101,12 +115,9 @@ fn replay_with_fault(
     k: usize,
     resuming: bool,
 ) -> Result<(), Failure> {
-    for (i, (op, bytes)) in ops.iter().take(k).enumerate() {
-        let mut io = Io {
-            write: bytes.clone(),
-            read: Vec::new(),
-        };
-        let outcome = c.step_io(*op, &mut io)?;
+    for (i, step) in ops.iter().take(k).enumerate() {
+        let op = step.0;
+        let outcome = run(c, step)?;
         if i + 1 == k && !matches!(outcome, Outcome::Err(_)) {
             return Err(Failure::new(
                 &[V2_ERR_001],
@@ -150,7 +161,7 @@ pub fn fail_nth_v2(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>) ->
             return vec![v];
         }
     };
-    let src_ops: Vec<Step> = flow.src.iter().map(|op| (*op, Vec::new())).collect();
+    let src_ops: Vec<Step> = flow.src.iter().map(|op| (*op, None)).collect();
     let total = src_ops.len() + flow.dst.len();
     let mut out = Vec::new();
     for n in 1..=total {
@@ -183,7 +194,12 @@ pub fn fail_nth_v2(model: &Fsm, src: &mut Handle<Fsm>, dst: &mut Handle<Fsm>) ->
         } else {
             &[V2_ERR_001, V2_ERR_002, V2_STREAM_006]
         };
-        if !push(&mut out, Verdict::of(SuiteId::Sweep, name, &c, reqs, result)) {
+        let mut v = Verdict::of(SuiteId::Sweep, name, &c, reqs, result);
+        if !on_src {
+            // The destination's writes come from the fault-free save.
+            v = v.preceded_by(&flow.save);
+        }
+        if !push(&mut out, v) {
             return out;
         }
     }

@@ -14,7 +14,7 @@
 //! runs the suites.
 #![forbid(unsafe_code)]
 
-use vfio_mig_device::v2::{Call, FdRef};
+use vfio_mig_device::v2::{Call, FdRef, FeatureReq};
 use vfio_mig_device::{Description, Device, DeviceError, DeviceFactory, Errno, Fault, Io};
 use vfio_mig_model::v2::{Fsm, MigState, MigrationFlags, Outcome};
 
@@ -178,6 +178,32 @@ impl VendorDevice {
     }
 }
 
+/// `VFIO_DEVICE_FEATURE` requests other than GET and SET of the state, as
+/// the kernel's core answers them for a STOP_COPY-only device: MIGRATION
+/// (1) is read-only, MIG_DEVICE_STATE (2) is read-write, nothing else
+/// exists. A real adapter passes the request to its driver instead.
+fn feature(req: &FeatureReq) -> Outcome {
+    let a = req.access();
+    if req.argsz() < 8 || (a.get && a.set && !a.probe) {
+        return err(Errno::EINVAL);
+    }
+    let (can_get, can_set) = match req.feature() {
+        1 => (true, false),
+        2 => (true, true),
+        _ => return err(Errno::ENOTTY),
+    };
+    if (a.get && !can_get) || (a.set && !can_set) {
+        return err(Errno::EINVAL);
+    }
+    if a.probe {
+        return Outcome::Done;
+    }
+    if !(a.get || a.set) || req.argsz() < 16 {
+        return err(Errno::EINVAL);
+    }
+    Outcome::Flags(MigrationFlags::STOP_COPY.bits())
+}
+
 impl Device<Fsm> for VendorDevice {
     fn describe(&self) -> Description {
         Description::v2(self.name.clone(), MigrationFlags::STOP_COPY)
@@ -190,10 +216,11 @@ impl Device<Fsm> for VendorDevice {
             Call::GetState => Outcome::State(self.state.number()),
             Call::Read { fd, len } => self.read(fd, len, io),
             Call::Write { fd, .. } => self.write(fd, io),
-            Call::PrecopyInfo { fd } => match self.live(fd) {
+            Call::PrecopyInfo { fd, .. } => match self.live(fd) {
                 Err(e) => err(e),
                 Ok(_) => err(Errno::EINVAL),
             },
+            Call::Feature(req) => feature(&req),
             Call::Close { fd } => match self.fds.get_mut(fd.0 as usize) {
                 Some((_, closed @ false, _)) => {
                     *closed = true;

@@ -1,12 +1,14 @@
 //! The v2 protocol: the FSM with its data sessions.
 
 use super::arcs::{Opens, Path, PathTable};
-use super::ops::{DataTag, Expect, FdRef, Op, Outcome};
+use super::feature::{Feature, FeatureReq};
+use super::ops::{DataTag, Expect, FdRef, FlagsOut, Op, Outcome};
+use super::state::uapi::{FEATURE_HEADER_LEN, PRECOPY_INFO_REINIT};
 use super::state::{MigState, MigrationFlags};
 use crate::reqs::*;
 use crate::{
     Allowance, Allowed, Belief, CorruptStream, Errno, ErrnoSet, FailedSet, Kind, PrecopyEnd, Profile,
-    Protocol, Req,
+    Protocol, Req, Uapi,
 };
 
 /// The data session behind the live fd.
@@ -18,6 +20,12 @@ pub enum SessionIo {
         eof: bool,
         /// The last `initial_bytes` PRECOPY_INFO reported.
         last_initial: Option<u64>,
+        /// Initial bytes PRECOPY_INFO promised that no read has delivered
+        /// yet: the temporary end (ENOMSG) may not come before (V2-PRE-006).
+        owed: u64,
+        /// The last call was a PRECOPY_INFO on this session that reported
+        /// 0 and 0: a read now must meet the temporary end (V2-PRE-007).
+        at_zero: bool,
     },
     /// A resuming stream (write side).
     Resume {
@@ -51,6 +59,8 @@ impl Session {
             Opens::Save => SessionIo::Save {
                 eof: false,
                 last_initial: None,
+                owed: 0,
+                at_zero: false,
             },
             Opens::Resume => SessionIo::Resume {
                 next: 0,
@@ -112,6 +122,14 @@ pub struct DevState {
     /// The rule that put the device in `state` (a successful SET, a failed
     /// one, a reset): a GET that contradicts the model names it.
     pub cause: Req,
+    /// The user opted in to the PRECOPY_INFOv2 behaviour on this open of
+    /// the device (Linux 7.3; forgotten only when the device is closed).
+    pub opted_in: bool,
+    /// Since the opt-in the device was reset (the opt-in must hold).
+    pub reset_since_opt_in: bool,
+    /// The previous open of the device had opted in (it must be
+    /// forgotten).
+    pub opt_in_closed: bool,
 }
 
 impl DevState {
@@ -134,6 +152,7 @@ pub struct Fsm {
     table: PathTable,
     data_size: bool,
     precopy_info: bool,
+    uapi: Uapi,
 }
 
 /// How a data fd relates to the current session.
@@ -156,7 +175,20 @@ impl Fsm {
             table: PathTable::derive(flags),
             data_size,
             precopy_info: true,
+            uapi: Uapi::default(),
         }
+    }
+
+    /// The same model judging by the rules of uAPI revision `uapi` (the
+    /// oldest, Linux 6.12, unless said otherwise).
+    pub fn with_uapi(mut self, uapi: Uapi) -> Self {
+        self.uapi = uapi;
+        self
+    }
+
+    /// The uAPI revision whose rules the model judges by.
+    pub fn uapi(&self) -> Uapi {
+        self.uapi
     }
 
     /// The same model for a transport without `VFIO_MIG_GET_PRECOPY_INFO`
@@ -366,19 +398,34 @@ impl Fsm {
             out.governing.push(V2_STREAM_003);
             out.push(any, Kind::Normal, &[V2_STREAM_003]);
         } else if s.state.is_precopy() {
+            let (owed, at_zero) = match sess.io {
+                SessionIo::Save { owed, at_zero, .. } => (owed, at_zero),
+                SessionIo::Resume { .. } => (0, false),
+            };
             out.governing.extend_from_slice(&[V2_STREAM_003, V2_PRE_004]);
-            out.push(Expect::Bytes { min: 1, max: len }, Kind::Normal, &[V2_STREAM_003]);
-            out.push(
-                Expect::Err(ErrnoSet::Exactly(Errno::ENOMSG)),
-                Kind::Normal,
-                &[V2_PRE_004],
-            );
+            let data = Expect::Bytes { min: 1, max: len };
+            if at_zero {
+                // PRECOPY_INFO just said 0 and 0: data here was not counted.
+                out.governing.push(V2_PRE_007);
+                out.push(data, Kind::Warn, &[V2_PRE_007]);
+            } else {
+                out.push(data, Kind::Normal, &[V2_STREAM_003]);
+            }
             let zero_allowed = match self.profile.precopy_end() {
                 PrecopyEnd::EnomsgOnly => false,
                 PrecopyEnd::EnomsgOrZero => true,
             };
+            // The temporary end, unless initial data PRECOPY_INFO reported
+            // is still unread.
+            let (end_kind, end_reqs): (Kind, &'static [Req]) = if owed > 0 {
+                out.governing.push(V2_PRE_006);
+                (Kind::Breaks, &[V2_PRE_006])
+            } else {
+                (Kind::Normal, &[V2_PRE_004])
+            };
+            out.push(Expect::Err(ErrnoSet::Exactly(Errno::ENOMSG)), end_kind, end_reqs);
             if zero_allowed {
-                out.push(Expect::Bytes { min: 0, max: 0 }, Kind::Normal, &[V2_PRE_004]);
+                out.push(Expect::Bytes { min: 0, max: 0 }, end_kind, end_reqs);
             }
             out.push(
                 Expect::Err(ErrnoSet::AnyBut(Errno::ENOMSG)),
@@ -432,7 +479,7 @@ impl Fsm {
         }
     }
 
-    fn precopy_expectations(&self, s: &DevState, fd: FdRef, out: &mut Allowed<Expect>) {
+    fn precopy_expectations(&self, s: &DevState, fd: FdRef, flags_in: u32, out: &mut Allowed<Expect>) {
         if !self.precopy_info {
             out.governing.push(V2_PRE_001);
             out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_PRE_001]);
@@ -457,17 +504,7 @@ impl Fsm {
                         &[V2_FD_001],
                     );
                 }
-                out.push(
-                    Expect::Precopy {
-                        max_initial: last_initial,
-                    },
-                    Kind::Normal,
-                    &[V2_PRE_001],
-                );
-                if last_initial.is_some() {
-                    out.governing.push(V2_PRE_003);
-                    out.push(Expect::Precopy { max_initial: None }, Kind::Warn, &[V2_PRE_003]);
-                }
+                self.precopy_answers(s, last_initial, flags_in, out);
                 out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_PRE_001]);
             }
             FdStatus::Live(Session {
@@ -481,6 +518,136 @@ impl Fsm {
                 );
             }
             _ => out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_PRE_002]),
+        }
+    }
+}
+
+impl Fsm {
+    /// The answers PRECOPY_INFO may give in pre-copy: `initial_bytes` does
+    /// not grow (V2-PRE-003), and from Linux 7.3 on `flags` is handed back
+    /// as passed (V2-PRE-009) unless the user opted in, when it is 0 or
+    /// REINIT, which alone lets `initial_bytes` grow (V2-PRE-010).
+    fn precopy_answers(&self, s: &DevState, last: Option<u64>, flags_in: u32, out: &mut Allowed<Expect>) {
+        let answer = |max_initial, flags| Expect::Precopy { max_initial, flags };
+        let opted_in = s.opted_in;
+        if self.uapi < Uapi::Linux7_3 {
+            out.push(answer(last, FlagsOut::Any), Kind::Normal, &[V2_PRE_001]);
+            if last.is_some() {
+                out.governing.push(V2_PRE_003);
+                out.push(answer(None, FlagsOut::Any), Kind::Warn, &[V2_PRE_003]);
+            }
+        } else if !opted_in {
+            let kept = FlagsOut::Exactly(flags_in);
+            out.governing.push(V2_PRE_009);
+            out.push(answer(last, kept), Kind::Normal, &[V2_PRE_001, V2_PRE_009]);
+            if last.is_some() {
+                out.governing.push(V2_PRE_003);
+                out.push(answer(None, kept), Kind::Warn, &[V2_PRE_003]);
+            }
+            if s.opt_in_closed && flags_in != 0 {
+                // Flags cleared as after an opt-in, which ended with the
+                // open that made it.
+                out.governing.push(V2_PRE_011);
+                for cleared in [0, PRECOPY_INFO_REINIT] {
+                    out.push(
+                        answer(None, FlagsOut::Exactly(cleared)),
+                        Kind::Breaks,
+                        &[V2_PRE_011],
+                    );
+                }
+            }
+            out.push(answer(None, FlagsOut::Any), Kind::Breaks, &[V2_PRE_009]);
+        } else {
+            out.governing.push(V2_PRE_010);
+            out.push(
+                answer(last, FlagsOut::Exactly(0)),
+                Kind::Normal,
+                &[V2_PRE_001, V2_PRE_010],
+            );
+            out.push(
+                answer(None, FlagsOut::Exactly(PRECOPY_INFO_REINIT)),
+                Kind::Normal,
+                &[V2_PRE_010],
+            );
+            if s.reset_since_opt_in && flags_in != 0 {
+                // Flags handed back as passed: the reset lost the opt-in.
+                out.governing.push(V2_PRE_011);
+                out.push(
+                    answer(None, FlagsOut::Exactly(flags_in)),
+                    Kind::Breaks,
+                    &[V2_PRE_011],
+                );
+            }
+            out.push(answer(None, FlagsOut::Any), Kind::Breaks, &[V2_PRE_010]);
+        }
+    }
+
+    /// A feature request, checked in the order of Linux's
+    /// `vfio_ioctl_device_feature()` and `vfio_check_feature()`.
+    fn feature_expectations(&self, req: &FeatureReq, out: &mut Allowed<Expect>) {
+        let a = req.access();
+        let einval = Expect::Err(ErrnoSet::Exactly(Errno::EINVAL));
+        let fail = |out: &mut Allowed<Expect>, expect, reqs: &'static [Req]| {
+            out.governing.extend_from_slice(reqs);
+            out.push(expect, Kind::Normal, reqs);
+        };
+        if req.argsz() < FEATURE_HEADER_LEN {
+            return fail(out, einval, &[V2_FEAT_003]);
+        }
+        if a.get && a.set && !a.probe {
+            return fail(out, einval, &[V2_FEAT_001]);
+        }
+        let Some(feature) = Feature::of(req.feature()).filter(|f| f.offered(self.uapi, self.data_size))
+        else {
+            return fail(out, Expect::Err(ErrnoSet::Any), &[V2_FEAT_004]);
+        };
+        if feature == Feature::PrecopyInfoV2 && !self.flags.pre_copy() {
+            return fail(out, einval, &[V2_PRE_008]);
+        }
+        // The rule of the feature itself.
+        let own: &'static [Req] = match feature {
+            Feature::Migration => &[V2_FLAG_004],
+            Feature::MigDeviceState => &[V2_FEAT_002],
+            Feature::MigDataSize => &[V2_SIZE_001],
+            Feature::PrecopyInfoV2 => &[V2_PRE_008],
+        };
+        let (probe_ok, probe_no, plain_no): (&'static [Req], &'static [Req], &'static [Req]) = match feature {
+            Feature::Migration => (
+                &[V2_FEAT_001, V2_FLAG_004],
+                &[V2_FEAT_001, V2_FLAG_004],
+                &[V2_FEAT_004, V2_FLAG_004],
+            ),
+            Feature::MigDeviceState => (&[V2_FEAT_001, V2_FEAT_002], &[V2_FEAT_001], &[V2_FEAT_004]),
+            Feature::MigDataSize => (&[V2_FEAT_001, V2_SIZE_001], &[V2_FEAT_001], &[V2_FEAT_004]),
+            Feature::PrecopyInfoV2 => (
+                &[V2_FEAT_001, V2_PRE_008],
+                &[V2_FEAT_001, V2_PRE_008],
+                &[V2_FEAT_004, V2_PRE_008],
+            ),
+        };
+        if !feature.supports(a) {
+            return fail(out, einval, if a.probe { probe_no } else { plain_no });
+        }
+        if a.probe {
+            return fail(out, Expect::Done, probe_ok);
+        }
+        if !a.get && !a.set {
+            return fail(out, einval, &[V2_FEAT_004]);
+        }
+        if req.argsz() - FEATURE_HEADER_LEN < feature.payload() {
+            return fail(out, einval, &[V2_FEAT_003]);
+        }
+        match feature {
+            Feature::Migration => {
+                out.governing.push(V2_FLAG_001);
+                out.push(Expect::Flags(self.flags.bits()), Kind::Normal, &[V2_FLAG_001]);
+                out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_FLAG_001]);
+            }
+            _ => {
+                out.governing.extend_from_slice(own);
+                out.push(Expect::Done, Kind::Normal, own);
+                out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, own);
+            }
         }
     }
 }
@@ -499,6 +666,10 @@ fn continues(sess: &Session, data: DataTag) -> bool {
     }
 }
 
+/// The rules that refuse a SET before the device acts: the state they
+/// leave must be the one before.
+const REFUSALS: [Req; 5] = [V2_ARC_007, V2_ARC_008, V2_ARC_010, V2_ERR_003, V2_FLAG_003];
+
 /// The rules a refused resume leaves as the reason for the state: the rule
 /// that made the refusal due, and the one about the state after it.
 const RESUME_REFUSALS: [Req; 4] = [V2_STREAM_006, V2_STREAM_009, V2_STREAM_010, V2_STREAM_011];
@@ -506,8 +677,16 @@ const RESUME_REFUSALS: [Req; 4] = [V2_STREAM_006, V2_STREAM_009, V2_STREAM_010, 
 /// `s` after `op` answered with `observed`, as far as the fd is concerned:
 /// a call that worked on a session's fd shows the fd is good.
 fn touch(mut s: DevState, op: &Op, observed: &Outcome) -> DevState {
+    // A PRECOPY_INFO that said 0 and 0 binds only the call right after it.
+    if let Some(Session {
+        io: SessionIo::Save { at_zero, .. },
+        ..
+    }) = s.session.as_mut()
+    {
+        *at_zero = false;
+    }
     let fd = match *op {
-        Op::Read { fd, .. } | Op::Write { fd, .. } | Op::PrecopyInfo { fd } => fd,
+        Op::Read { fd, .. } | Op::Write { fd, .. } | Op::PrecopyInfo { fd, .. } => fd,
         _ => return s,
     };
     let worked = matches!(
@@ -533,7 +712,16 @@ impl Protocol for Fsm {
             fds: 0,
             closed: 0,
             cause: V2_STATE_002,
+            opted_in: false,
+            reset_since_opt_in: false,
+            opt_in_closed: false,
         }
+    }
+
+    fn reopen(&self, belief: &Belief<DevState>) -> Belief<DevState> {
+        let mut fresh = self.initial();
+        fresh.opt_in_closed = belief.iter().any(|s| s.opted_in);
+        Belief::one(fresh)
     }
 
     fn expectations(&self, s: &DevState, op: &Op, out: &mut Allowed<Expect>) {
@@ -559,7 +747,17 @@ impl Protocol for Fsm {
                 if refused_resume {
                     out.governing.push(V2_STREAM_012);
                 }
-                for r in std::iter::once(s.cause).chain(refused_resume.then_some(V2_STREAM_012)) {
+                // A state that moved after a refusal also misses V2-ERR-004
+                // (refused before acting, the state stays).
+                let refused = REFUSALS.contains(&s.cause);
+                if refused {
+                    out.governing.push(V2_ERR_004);
+                }
+                let also = refused_resume
+                    .then_some(V2_STREAM_012)
+                    .into_iter()
+                    .chain(refused.then_some(V2_ERR_004));
+                for r in std::iter::once(s.cause).chain(also) {
                     if !out.blame.contains(&r) {
                         out.blame.push(r);
                     }
@@ -573,7 +771,8 @@ impl Protocol for Fsm {
             }
             Op::Read { fd, len } => self.read_expectations(s, fd, len, out),
             Op::Write { fd, len, data } => self.write_expectations(s, fd, len, data, out),
-            Op::PrecopyInfo { fd } => self.precopy_expectations(s, fd, out),
+            Op::PrecopyInfo { fd, flags } => self.precopy_expectations(s, fd, flags, out),
+            Op::Feature(req) => self.feature_expectations(&req, out),
             Op::DataSize => {
                 out.governing.push(V2_SIZE_001);
                 if self.data_size {
@@ -656,6 +855,17 @@ impl Protocol for Fsm {
                     }
                 }
             }
+            (Op::Read { fd, .. }, Outcome::Bytes(k)) if *k > 0 && s.state.is_precopy() => {
+                let mut next = *s;
+                if let Some(Session {
+                    io: SessionIo::Save { owed, .. },
+                    ..
+                }) = next.session.as_mut().filter(|x| x.fd == *fd)
+                {
+                    *owed = owed.saturating_sub(u64::from(*k));
+                }
+                out.insert(next);
+            }
             (Op::Read { .. }, Outcome::Bytes(0)) if s.state == MigState::StopCopy => {
                 let mut next = *s;
                 if let Some(Session {
@@ -711,15 +921,37 @@ impl Protocol for Fsm {
                 next.cause = V2_STATE_004;
                 out.insert(next);
             }
-            (Op::PrecopyInfo { .. }, Outcome::Precopy { initial_bytes, .. }) => {
+            (
+                Op::PrecopyInfo { .. },
+                Outcome::Precopy {
+                    initial_bytes,
+                    dirty_bytes,
+                    ..
+                },
+            ) => {
                 let mut next = *s;
                 if let Some(Session {
-                    io: SessionIo::Save { last_initial, .. },
+                    io:
+                        SessionIo::Save {
+                            last_initial,
+                            owed,
+                            at_zero,
+                            ..
+                        },
                     ..
                 }) = &mut next.session
                 {
                     *last_initial = Some(*initial_bytes);
+                    *owed = *initial_bytes;
+                    *at_zero = *initial_bytes == 0 && *dirty_bytes == 0;
                 }
+                out.insert(next);
+            }
+            (Op::Feature(req), Outcome::Done)
+                if Feature::of(req.feature()) == Some(Feature::PrecopyInfoV2) && !req.access().probe =>
+            {
+                let mut next = *s;
+                next.opted_in = true;
                 out.insert(next);
             }
             (Op::Close { fd }, Outcome::Done) => {
@@ -732,6 +964,7 @@ impl Protocol for Fsm {
             (Op::Reset, Outcome::Done) => {
                 let mut next = s.with_state(MigState::Running, None);
                 next.cause = V2_ERR_002;
+                next.reset_since_opt_in |= next.opted_in;
                 out.insert(next);
             }
             (Op::Reset, Outcome::Err(_)) => {

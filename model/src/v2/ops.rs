@@ -1,6 +1,8 @@
 //! What a user program does to a v2 device, what it gets back, and the
 //! patterns the model allows.
 
+use super::feature::FeatureReq;
+use super::state::uapi::PRECOPY_INFO_REINIT;
 use super::state::MigState;
 use crate::{Errno, ErrnoSet, Expectation};
 use std::fmt;
@@ -73,9 +75,14 @@ pub enum Op {
     PrecopyInfo {
         /// Which fd.
         fd: FdRef,
+        /// The `flags` the user passes in `struct vfio_precopy_info`
+        /// (reserved without the PRECOPY_INFOv2 opt-in, then handed back).
+        flags: u32,
     },
     /// GET `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`.
     DataSize,
+    /// Any other `VFIO_DEVICE_FEATURE` request.
+    Feature(FeatureReq),
     /// `close(2)` of a data fd.
     Close {
         /// Which fd.
@@ -102,8 +109,10 @@ impl fmt::Display for Op {
                 }
                 DataTag::Garbage => write!(f, "write({fd}, {len} garbage bytes)"),
             },
-            Op::PrecopyInfo { fd } => write!(f, "PRECOPY_INFO({fd})"),
+            Op::PrecopyInfo { fd, flags: 0 } => write!(f, "PRECOPY_INFO({fd})"),
+            Op::PrecopyInfo { fd, flags } => write!(f, "PRECOPY_INFO({fd}, flags {flags:#x})"),
             Op::DataSize => f.write_str("GET MIG_DATA_SIZE"),
+            Op::Feature(req) => write!(f, "{req}"),
             Op::Close { fd } => write!(f, "close({fd})"),
             Op::Reset => f.write_str("RESET"),
         }
@@ -128,9 +137,13 @@ pub enum Outcome {
         initial_bytes: u64,
         /// `dirty_bytes`.
         dirty_bytes: u64,
+        /// `flags` as the call left it.
+        flags: u32,
     },
     /// MIG_DATA_SIZE answer.
     Size(u64),
+    /// GET of `VFIO_DEVICE_FEATURE_MIGRATION`: the migration flags.
+    Flags(u64),
     /// A reset or close succeeded.
     Done,
     /// The call failed with this errno.
@@ -150,12 +163,37 @@ impl fmt::Display for Outcome {
             Outcome::Precopy {
                 initial_bytes,
                 dirty_bytes,
+                flags,
             } => {
-                write!(f, "initial_bytes {initial_bytes}, dirty_bytes {dirty_bytes}")
+                write!(f, "initial_bytes {initial_bytes}, dirty_bytes {dirty_bytes}")?;
+                match *flags {
+                    0 => Ok(()),
+                    PRECOPY_INFO_REINIT => f.write_str(", REINIT"),
+                    n => write!(f, ", flags {n:#x}"),
+                }
             }
             Outcome::Size(n) => write!(f, "stop_copy_length {n}"),
+            Outcome::Flags(n) => write!(f, "migration flags {n:#x}"),
             Outcome::Done => f.write_str("ok"),
             Outcome::Err(e) => write!(f, "error {e}"),
+        }
+    }
+}
+
+/// What the `flags` of a PRECOPY_INFO answer must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlagsOut {
+    /// Any value (a uAPI revision without a rule for it).
+    Any,
+    /// Exactly this value.
+    Exactly(u32),
+}
+
+impl FlagsOut {
+    fn matches(self, flags: u32) -> bool {
+        match self {
+            FlagsOut::Any => true,
+            FlagsOut::Exactly(v) => v == flags,
         }
     }
 }
@@ -181,9 +219,13 @@ pub enum Expect {
     Precopy {
         /// Upper bound for `initial_bytes`.
         max_initial: Option<u64>,
+        /// What `flags` must be.
+        flags: FlagsOut,
     },
     /// A MIG_DATA_SIZE answer (any value).
     Size,
+    /// The migration flags, exactly.
+    Flags(u64),
     /// Plain success.
     Done,
     /// Failure with an errno in the set.
@@ -196,10 +238,16 @@ impl Expectation<Outcome> for Expect {
             (Expect::SetOk { fd }, Outcome::SetOk { fd: got }) => fd == got,
             (Expect::State(s), Outcome::State(n)) => s.number() == *n,
             (Expect::Bytes { min, max }, Outcome::Bytes(n)) => (min..=max).contains(&n),
-            (Expect::Precopy { max_initial }, Outcome::Precopy { initial_bytes, .. }) => {
-                max_initial.is_none_or(|m| *initial_bytes <= m)
-            }
+            (
+                Expect::Precopy { max_initial, flags },
+                Outcome::Precopy {
+                    initial_bytes,
+                    flags: got,
+                    ..
+                },
+            ) => max_initial.is_none_or(|m| *initial_bytes <= m) && flags.matches(*got),
             (Expect::Size, Outcome::Size(_)) | (Expect::Done, Outcome::Done) => true,
+            (Expect::Flags(want), Outcome::Flags(got)) => want == got,
             (Expect::Err(set), Outcome::Err(e)) => set.contains(*e),
             _ => false,
         }
@@ -212,11 +260,16 @@ impl Expectation<Outcome> for Expect {
             Expect::Bytes { min, max } => {
                 Outcome::Bytes(crate::pick_in(u64::from(min), u64::from(max), seed) as u32)
             }
-            Expect::Precopy { max_initial } => Outcome::Precopy {
+            Expect::Precopy { max_initial, flags } => Outcome::Precopy {
                 initial_bytes: crate::pick_in(0, max_initial.unwrap_or(4096), seed),
                 dirty_bytes: seed % 512,
+                flags: match flags {
+                    FlagsOut::Any => 0,
+                    FlagsOut::Exactly(v) => v,
+                },
             },
             Expect::Size => Outcome::Size(seed % (1 << 20)),
+            Expect::Flags(v) => Outcome::Flags(v),
             Expect::Done => Outcome::Done,
             Expect::Err(set) => Outcome::Err(set.example(seed)),
         }
@@ -231,9 +284,20 @@ impl fmt::Display for Expect {
             Expect::State(s) => write!(f, "state {s}"),
             Expect::Bytes { min, max } if min == max => write!(f, "{min} bytes"),
             Expect::Bytes { min, max } => write!(f, "{min}..={max} bytes"),
-            Expect::Precopy { max_initial: Some(m) } => write!(f, "precopy info, initial_bytes <= {m}"),
-            Expect::Precopy { max_initial: None } => f.write_str("precopy info"),
+            Expect::Precopy { max_initial, flags } => {
+                f.write_str("precopy info")?;
+                if let Some(m) = max_initial {
+                    write!(f, ", initial_bytes <= {m}")?;
+                }
+                match flags {
+                    FlagsOut::Any => Ok(()),
+                    FlagsOut::Exactly(0) => f.write_str(", flags 0"),
+                    FlagsOut::Exactly(PRECOPY_INFO_REINIT) => f.write_str(", REINIT"),
+                    FlagsOut::Exactly(v) => write!(f, ", flags {v:#x}"),
+                }
+            }
             Expect::Size => f.write_str("a size"),
+            Expect::Flags(v) => write!(f, "migration flags {v:#x}"),
             Expect::Done => f.write_str("ok"),
             Expect::Err(set) => write!(f, "error {set}"),
         }

@@ -239,6 +239,16 @@ pub mod uapi {
     pub const FEATURE_MIG_DEVICE_STATE: u32 = 2;
     /// `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`.
     pub const FEATURE_MIG_DATA_SIZE: u32 = 9;
+    /// `VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2` (Linux 7.3).
+    pub const FEATURE_MIG_PRECOPY_INFO_V2: u32 = 12;
+    /// `VFIO_DEVICE_FEATURE_MASK`: the feature number's bits of `flags`.
+    pub const FEATURE_MASK: u32 = 0xffff;
+    /// `VFIO_PRECOPY_INFO_REINIT`, bit 0 of `struct vfio_precopy_info`'s
+    /// `flags` (Linux 7.3, an output after the PRECOPY_INFOv2 opt-in).
+    pub const PRECOPY_INFO_REINIT: u32 = 1 << 0;
+    /// `sizeof(struct vfio_device_feature)` up to its payload: `argsz` and
+    /// `flags`.
+    pub const FEATURE_HEADER_LEN: u32 = 8;
 
     /// The numbers a VFIO adapter needs to open a device, all `_IO(VFIO_TYPE,
     /// VFIO_BASE + n)` offsets unless said otherwise.
