@@ -6,6 +6,7 @@
 //! test shows as ignored with the reason.
 #![forbid(unsafe_code)]
 
+pub mod probe;
 #[cfg(feature = "vfio")]
 pub mod vfio;
 #[cfg(feature = "vfio-user")]

@@ -9,121 +9,15 @@
 //! Both lists are known for mtty and can be given for any device by
 //! environment variable (see [`Probe`]).
 
-use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use vfio_mig_device::v2::Call;
-use vfio_mig_device::{Description, Device, DeviceError, Fault, Io};
-use vfio_mig_model::v2::{Fsm, MigState, MigrationFlags, Outcome};
+use vfio_mig_device::{Description, Device, DeviceError, Fault, Io, SharedDevice};
+use vfio_mig_model::v2::{FdRef, Fsm, MigState, MigrationFlags, Outcome};
 use vfio_mig_model::{Errno, Uapi};
-use vfio_mig_sys::{uapi, DataFd, VfioDevice};
+use vfio_mig_sys::{uapi, DataFd, SharedFd, VfioDevice};
 
-/// A byte of a device region: region index and offset in it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RegionByte {
-    /// The region (BAR) index.
-    pub region: u32,
-    /// The offset inside the region.
-    pub offset: u64,
-}
-
-/// Which region bytes the adapter reads as the device's state and which it
-/// may freely write.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Probe {
-    /// Read as the fingerprint (side-effect-free registers).
-    pub state: Vec<RegionByte>,
-    /// Written after each restore with an instance-specific value.
-    pub scratch: Vec<RegionByte>,
-}
-
-impl Probe {
-    /// mtty's UART registers without read side effects (IER, LCR, MCR, SCR
-    /// of each port, one port per BAR) and its scratch registers (SCR).
-    /// Offsets from `include/uapi/linux/serial_reg.h`.
-    pub fn mtty() -> Self {
-        let byte = |region, offset| RegionByte { region, offset };
-        Probe {
-            state: [0, 1]
-                .into_iter()
-                .flat_map(|r| [1, 3, 4, 7].map(|o| byte(r, o)))
-                .collect(),
-            scratch: vec![byte(0, 7), byte(1, 7)],
-        }
-    }
-
-    /// Parses `"0:7,1:7"` (region:offset, offsets in decimal or 0x hex).
-    pub fn parse_bytes(text: &str) -> Result<Vec<RegionByte>, ProbeError> {
-        let num = |s: &str| match s.trim().strip_prefix("0x") {
-            Some(h) => u64::from_str_radix(h, 16),
-            None => s.trim().parse(),
-        };
-        text.split(',')
-            .filter(|s| !s.trim().is_empty())
-            .map(|item| {
-                let bad = |problem: String| ProbeError::Byte {
-                    item: item.trim().to_owned(),
-                    problem,
-                };
-                let (r, o) = item
-                    .trim()
-                    .split_once(':')
-                    .ok_or_else(|| bad("not region:offset".into()))?;
-                let region = num(r).map_err(|e| bad(format!("region: {e}")))?;
-                Ok(RegionByte {
-                    region: u32::try_from(region).map_err(|e| bad(format!("region: {e}")))?,
-                    offset: num(o).map_err(|e| bad(format!("offset: {e}")))?,
-                })
-            })
-            .collect()
-    }
-
-    /// The probe for the device named `name`: `VFIO_MIG_STATE_BYTES` and
-    /// `VFIO_MIG_SCRATCH_BYTES` when set, mtty's when the device is an mtty
-    /// mdev, none otherwise.
-    pub fn for_device(name: &str) -> Result<Self, ProbeError> {
-        let var = |v: &str| std::env::var(v).ok().filter(|s| !s.trim().is_empty());
-        let (state, scratch) = (var("VFIO_MIG_STATE_BYTES"), var("VFIO_MIG_SCRATCH_BYTES"));
-        let parse = |var: &'static str, text: Option<String>| {
-            Probe::parse_bytes(text.as_deref().unwrap_or("")).map_err(|e| ProbeError::Var {
-                var,
-                source: Box::new(e),
-            })
-        };
-        if state.is_some() || scratch.is_some() {
-            return Ok(Probe {
-                state: parse("VFIO_MIG_STATE_BYTES", state)?,
-                scratch: parse("VFIO_MIG_SCRATCH_BYTES", scratch)?,
-            });
-        }
-        let mdev_type = Path::new("/sys/bus/mdev/devices").join(name).join("mdev_type");
-        let is_mtty = std::fs::read_link(&mdev_type)
-            .ok()
-            .and_then(|t| t.file_name()?.to_str().map(|n| n.starts_with("mtty-")))
-            .unwrap_or(false);
-        Ok(if is_mtty { Probe::mtty() } else { Probe::default() })
-    }
-}
-
-/// Why the bytes that show a device's state could not be named.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProbeError {
-    /// One `region:offset` item is wrong.
-    #[error("`{item}`: {problem}")]
-    Byte {
-        /// The item.
-        item: String,
-        /// What is wrong with it.
-        problem: String,
-    },
-    /// An environment variable holds a wrong list.
-    #[error("{var}: {source}")]
-    Var {
-        /// The variable.
-        var: &'static str,
-        /// What is wrong in it.
-        #[source]
-        source: Box<ProbeError>,
-    },
-}
+pub use crate::probe::{Probe, ProbeError, RegionByte};
 
 /// One opened VFIO device.
 pub struct VfioAdapter {
@@ -131,7 +25,9 @@ pub struct VfioAdapter {
     instance: usize,
     flags: MigrationFlags,
     data_size: bool,
-    fds: Vec<Option<DataFd>>,
+    /// The data fds the device returned, in order; shared with the handle
+    /// for calls at once, which numbers the fds it gets the same way.
+    fds: Fds,
     /// Probe bytes resolved to device-fd offsets (regions that exist).
     state: Vec<u64>,
     scratch: Vec<u64>,
@@ -140,7 +36,191 @@ pub struct VfioAdapter {
     uapi: Uapi,
     /// A SET of the PRECOPY_INFOv2 opt-in succeeded on this open: a
     /// restore must close the device and open it again.
-    opted_in: bool,
+    opted_in: Arc<AtomicBool>,
+}
+
+/// The data fds of one open device, numbered in the order they came back.
+#[derive(Debug, Clone, Default)]
+struct Fds(Arc<Mutex<Vec<Option<DataFd>>>>);
+
+impl Fds {
+    fn lock(&self) -> MutexGuard<'_, Vec<Option<DataFd>>> {
+        // Pushing, taking and cloning entries cannot leave the table half
+        // changed.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The fd `fd`, when it is open (a clone: a call holds it while it runs).
+    fn get(&self, fd: FdRef) -> Option<DataFd> {
+        self.lock().get(fd.0 as usize).and_then(Clone::clone)
+    }
+}
+
+/// The calls of one device both paths carry out the same way.
+trait Calls {
+    fn set_state(&mut self, raw: u32) -> Result<Option<DataFd>, vfio_mig_sys::Error>;
+    fn get_state(&mut self) -> Result<u32, vfio_mig_sys::Error>;
+    fn read_data(&mut self, data: &DataFd, len: usize) -> Result<Vec<u8>, vfio_mig_sys::Error>;
+    fn write_data(&mut self, data: &DataFd, bytes: &[u8]) -> Result<usize, vfio_mig_sys::Error>;
+    fn precopy_info(
+        &mut self,
+        data: &DataFd,
+        flags: u32,
+    ) -> Result<vfio_mig_sys::uapi::PrecopyInfo, vfio_mig_sys::Error>;
+    fn feature(&mut self, flags: u32, argsz: u32) -> Result<u64, vfio_mig_sys::Error>;
+    fn data_size(&mut self) -> Result<u64, vfio_mig_sys::Error>;
+    fn reset(&mut self) -> Result<(), vfio_mig_sys::Error>;
+}
+
+impl Calls for VfioDevice {
+    fn set_state(&mut self, raw: u32) -> Result<Option<DataFd>, vfio_mig_sys::Error> {
+        VfioDevice::set_state(self, raw)
+    }
+    fn get_state(&mut self) -> Result<u32, vfio_mig_sys::Error> {
+        VfioDevice::get_state(self)
+    }
+    fn read_data(&mut self, data: &DataFd, len: usize) -> Result<Vec<u8>, vfio_mig_sys::Error> {
+        VfioDevice::read_data(self, data, len)
+    }
+    fn write_data(&mut self, data: &DataFd, bytes: &[u8]) -> Result<usize, vfio_mig_sys::Error> {
+        VfioDevice::write_data(self, data, bytes)
+    }
+    fn precopy_info(
+        &mut self,
+        data: &DataFd,
+        flags: u32,
+    ) -> Result<vfio_mig_sys::uapi::PrecopyInfo, vfio_mig_sys::Error> {
+        VfioDevice::precopy_info(self, data, flags)
+    }
+    fn feature(&mut self, flags: u32, argsz: u32) -> Result<u64, vfio_mig_sys::Error> {
+        VfioDevice::feature(self, flags, argsz)
+    }
+    fn data_size(&mut self) -> Result<u64, vfio_mig_sys::Error> {
+        VfioDevice::data_size(self)
+    }
+    fn reset(&mut self) -> Result<(), vfio_mig_sys::Error> {
+        VfioDevice::reset(self)
+    }
+}
+
+impl Calls for &SharedFd {
+    fn set_state(&mut self, raw: u32) -> Result<Option<DataFd>, vfio_mig_sys::Error> {
+        SharedFd::set_state(self, raw)
+    }
+    fn get_state(&mut self) -> Result<u32, vfio_mig_sys::Error> {
+        SharedFd::get_state(self)
+    }
+    fn read_data(&mut self, data: &DataFd, len: usize) -> Result<Vec<u8>, vfio_mig_sys::Error> {
+        SharedFd::read_data(self, data, len)
+    }
+    fn write_data(&mut self, data: &DataFd, bytes: &[u8]) -> Result<usize, vfio_mig_sys::Error> {
+        SharedFd::write_data(self, data, bytes)
+    }
+    fn precopy_info(
+        &mut self,
+        data: &DataFd,
+        flags: u32,
+    ) -> Result<vfio_mig_sys::uapi::PrecopyInfo, vfio_mig_sys::Error> {
+        SharedFd::precopy_info(self, data, flags)
+    }
+    fn feature(&mut self, flags: u32, argsz: u32) -> Result<u64, vfio_mig_sys::Error> {
+        SharedFd::feature(self, flags, argsz)
+    }
+    fn data_size(&mut self) -> Result<u64, vfio_mig_sys::Error> {
+        SharedFd::data_size(self)
+    }
+    fn reset(&mut self) -> Result<(), vfio_mig_sys::Error> {
+        SharedFd::reset(self)
+    }
+}
+
+/// Carries out `call` on `dev`, with the data fds in `fds`; a SET that
+/// returns a fd adds it under the next number.
+fn exec_on(dev: &mut impl Calls, fds: &Fds, opted_in: &AtomicBool, call: &Call, io: &mut Io) -> Outcome {
+    io.read.clear();
+    match *call {
+        Call::SetState(n) => match dev.set_state(n) {
+            Ok(Some(fd)) => {
+                fds.lock().push(Some(fd));
+                Outcome::SetOk { fd: true }
+            }
+            Ok(None) => Outcome::SetOk { fd: false },
+            Err(e) => err(e),
+        },
+        Call::GetState => dev.get_state().map_or_else(err, Outcome::State),
+        Call::Read { fd, len } => {
+            let Some(data) = fds.get(fd) else {
+                return Outcome::Err(Errno::EBADF);
+            };
+            match dev.read_data(&data, len as usize) {
+                Ok(bytes) => {
+                    let n = bytes.len() as u32;
+                    io.read = bytes;
+                    Outcome::Bytes(n)
+                }
+                Err(e) => err(e),
+            }
+        }
+        Call::Write { fd, len } => {
+            let Some(data) = fds.get(fd) else {
+                return Outcome::Err(Errno::EBADF);
+            };
+            let n = (len as usize).min(io.write.len());
+            let r = dev.write_data(&data, &io.write[..n]);
+            r.map_or_else(err, |n| Outcome::Bytes(n as u32))
+        }
+        Call::PrecopyInfo { fd, flags } => {
+            let Some(data) = fds.get(fd) else {
+                return Outcome::Err(Errno::EBADF);
+            };
+            dev.precopy_info(&data, flags)
+                .map_or_else(err, |p| Outcome::Precopy {
+                    initial_bytes: p.initial_bytes,
+                    dirty_bytes: p.dirty_bytes,
+                    flags: p.flags,
+                })
+        }
+        Call::Feature(req) => match dev.feature(req.flags(), req.argsz()) {
+            Err(e) => err(e),
+            Ok(value) => {
+                let a = req.access();
+                let number = req.flags() & uapi::FEATURE_MASK;
+                if number == uapi::FEATURE_MIG_PRECOPY_INFO_V2 && a.set && !a.probe {
+                    opted_in.store(true, Ordering::SeqCst);
+                }
+                if number == uapi::FEATURE_MIGRATION && a.get && !a.probe {
+                    Outcome::Flags(value)
+                } else {
+                    Outcome::Done
+                }
+            }
+        },
+        Call::DataSize => dev.data_size().map_or_else(err, Outcome::Size),
+        // The fd closes once no call in progress holds it any more.
+        Call::Close { fd } => match fds.lock().get_mut(fd.0 as usize).and_then(Option::take) {
+            Some(data) => {
+                drop(data);
+                Outcome::Done
+            }
+            None => Outcome::Err(Errno::EBADF),
+        },
+        Call::Reset => dev.reset().map_or_else(err, |()| Outcome::Done),
+        _ => Outcome::Err(Errno::ENOTTY),
+    }
+}
+
+/// The device for calls from several threads at once: the kernel orders
+/// them by its own locks.
+struct Shared {
+    dev: SharedFd,
+    fds: Fds,
+    opted_in: Arc<AtomicBool>,
+}
+
+impl SharedDevice<Fsm> for Shared {
+    fn exec(&self, call: &Call, io: &mut Io) -> Outcome {
+        exec_on(&mut &self.dev, &self.fds, &self.opted_in, call, io)
+    }
 }
 
 /// The uAPI revision of the running kernel (from its release; Linux 6.12's
@@ -192,24 +272,13 @@ impl VfioAdapter {
             instance: index,
             flags,
             data_size,
-            fds: Vec::new(),
+            fds: Fds::default(),
             state,
             scratch,
             generation: 0,
             uapi: running_uapi(),
-            opted_in: false,
+            opted_in: Arc::default(),
         })
-    }
-
-    fn set(&mut self, raw: u32) -> Outcome {
-        match self.dev.set_state(raw) {
-            Ok(Some(fd)) => {
-                self.fds.push(Some(fd));
-                Outcome::SetOk { fd: true }
-            }
-            Ok(None) => Outcome::SetOk { fd: false },
-            Err(e) => err(e),
-        }
     }
 }
 
@@ -219,72 +288,11 @@ impl Device<Fsm> for VfioAdapter {
             .with_data_size(self.data_size)
             .with_max_transfer(vfio_mig_sys::device::MAX_READ as u32)
             .with_uapi(self.uapi)
+            .with_concurrency(true)
     }
 
     fn exec(&mut self, call: &Call, io: &mut Io) -> Outcome {
-        io.read.clear();
-        match *call {
-            Call::SetState(n) => self.set(n),
-            Call::GetState => self.dev.get_state().map_or_else(err, Outcome::State),
-            Call::Read { fd, len } => {
-                let Some(data) = self.fds.get(fd.0 as usize).and_then(Option::as_ref) else {
-                    return Outcome::Err(Errno::EBADF);
-                };
-                match self.dev.read_data(data, len as usize) {
-                    Ok(bytes) => {
-                        let n = bytes.len() as u32;
-                        io.read = bytes;
-                        Outcome::Bytes(n)
-                    }
-                    Err(e) => err(e),
-                }
-            }
-            Call::Write { fd, len } => {
-                let Some(data) = self.fds.get(fd.0 as usize).and_then(Option::as_ref) else {
-                    return Outcome::Err(Errno::EBADF);
-                };
-                let n = (len as usize).min(io.write.len());
-                let r = self.dev.write_data(data, &io.write[..n]);
-                r.map_or_else(err, |n| Outcome::Bytes(n as u32))
-            }
-            Call::PrecopyInfo { fd, flags } => {
-                let Some(data) = self.fds.get(fd.0 as usize).and_then(Option::as_ref) else {
-                    return Outcome::Err(Errno::EBADF);
-                };
-                self.dev
-                    .precopy_info(data, flags)
-                    .map_or_else(err, |p| Outcome::Precopy {
-                        initial_bytes: p.initial_bytes,
-                        dirty_bytes: p.dirty_bytes,
-                        flags: p.flags,
-                    })
-            }
-            Call::Feature(req) => match self.dev.feature(req.flags(), req.argsz()) {
-                Err(e) => err(e),
-                Ok(value) => {
-                    let a = req.access();
-                    let number = req.flags() & uapi::FEATURE_MASK;
-                    if number == uapi::FEATURE_MIG_PRECOPY_INFO_V2 && a.set && !a.probe {
-                        self.opted_in = true;
-                    }
-                    if number == uapi::FEATURE_MIGRATION && a.get && !a.probe {
-                        Outcome::Flags(value)
-                    } else {
-                        Outcome::Done
-                    }
-                }
-            },
-            Call::DataSize => self.dev.data_size().map_or_else(err, Outcome::Size),
-            Call::Close { fd } => match self.fds.get_mut(fd.0 as usize).and_then(Option::take) {
-                Some(data) => {
-                    drop(data);
-                    Outcome::Done
-                }
-                None => Outcome::Err(Errno::EBADF),
-            },
-            Call::Reset => self.dev.reset().map_or_else(err, |()| Outcome::Done),
-            _ => Outcome::Err(Errno::ENOTTY),
-        }
+        exec_on(&mut self.dev, &self.fds, &self.opted_in, call, io)
     }
 
     fn restore(&mut self) -> Result<(), DeviceError> {
@@ -292,8 +300,8 @@ impl Device<Fsm> for VfioAdapter {
         if self.dev.is_hung() {
             return Err(unusable(&name, "an earlier call never returned; the run stops"));
         }
-        self.fds.clear();
-        if std::mem::take(&mut self.opted_in) {
+        self.fds.lock().clear();
+        if self.opted_in.swap(false, Ordering::SeqCst) {
             // The opt-in lasts as long as the open: only a close ends it.
             self.dev
                 .reopen()
@@ -341,6 +349,15 @@ impl Device<Fsm> for VfioAdapter {
 
     fn inject(&mut self, _fault: Fault) -> bool {
         false
+    }
+
+    fn shared(&mut self) -> Option<Arc<dyn SharedDevice<Fsm>>> {
+        let dev = self.dev.shared()?;
+        Some(Arc::new(Shared {
+            dev,
+            fds: self.fds.clone(),
+            opted_in: Arc::clone(&self.opted_in),
+        }))
     }
 }
 

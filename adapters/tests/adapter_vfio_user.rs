@@ -1,7 +1,5 @@
 //! Every suite against a vfio-user server (`--features adapter-vfio-user`,
-//! sockets named by `VFIO_MIG_SOCKET` and `VFIO_MIG_SOCKET2`).
+//! sockets named by `VFIO_MIG_SOCKET` and `VFIO_MIG_SOCKET2`), each
+//! instance on one connection for the whole run.
 
-vfio_mig_engine::conformance_main!(
-    v2,
-    vfio_mig_adapters::Factory::from_env(vfio_mig_adapters::VFIO_USER)
-);
+vfio_mig_engine::conformance_main!(v2, vfio_mig_adapters::vfio_user::VfioUserFactory::from_env());

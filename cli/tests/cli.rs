@@ -360,3 +360,29 @@ fn the_baseline_gate_names_every_requirement_that_stopped_passing() {
     );
     assert!(out.contains("was PASS, now SKIP"), "{out}");
 }
+
+/// `--server-cmd` starts vfio-user servers: with another adapter, without
+/// `{socket}`, or beside `--device`, it is a usage error (exit 2) that says
+/// why, before anything runs.
+#[test]
+fn server_cmd_misuse_is_a_usage_error() {
+    let o = vfio_mig(&["run", "--server-cmd", "srv {socket}"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("needs --adapter vfio-user"), "{}", stderr(&o));
+    if cfg!(feature = "adapter-vfio-user") {
+        let o = vfio_mig(&["run", "--adapter", "vfio-user", "--server-cmd", "srv"]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("{socket}"), "{}", stderr(&o));
+        let o = vfio_mig(&[
+            "run",
+            "--adapter",
+            "vfio-user",
+            "--server-cmd",
+            "srv {socket}",
+            "--device",
+            "/x",
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("without --device"), "{}", stderr(&o));
+    }
+}

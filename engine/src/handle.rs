@@ -10,7 +10,7 @@ use crate::handoff::{Empty, Mailbox};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
-use vfio_mig_device::{Description, Device, DeviceError, Errno, Fault, Io, Speaks};
+use vfio_mig_device::{Description, Device, DeviceError, Errno, Fault, Io, SharedDevice, Speaks};
 
 /// The deadline when nothing else is said: `VFIO_MIG_TIMEOUT_MS`, else 10 s.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,6 +76,7 @@ enum Job<P: Speaks> {
     Restore,
     Fingerprint,
     Inject(Fault),
+    Shared,
 }
 
 /// What the worker answered: one variant per kind of call, or the message
@@ -85,6 +86,7 @@ enum Reply<P: Speaks> {
     Restore(Result<(), DeviceError>),
     Fingerprint(Option<Vec<u8>>),
     Inject(bool),
+    Shared(Option<Arc<dyn SharedDevice<P>>>),
     Panicked(String),
 }
 
@@ -119,6 +121,7 @@ fn serve<P: Speaks>(mut device: Box<dyn Device<P>>, jobs: &Mailbox<Job<P>>, repl
             Job::Restore => Reply::Restore(device.restore()),
             Job::Fingerprint => Reply::Fingerprint(device.fingerprint()),
             Job::Inject(f) => Reply::Inject(device.inject(f)),
+            Job::Shared => Reply::Shared(device.shared()),
         }))
         .unwrap_or_else(|p| Reply::Panicked(panic_message(p)));
         let panicked = matches!(reply, Reply::Panicked(_));
@@ -280,6 +283,27 @@ impl<P: Speaks> Handle<P> {
             other => Err(other),
         };
         self.call(Job::Fingerprint, pick, || "reading the device's state".into())
+    }
+
+    /// A handle that takes calls from several threads at once, when the
+    /// device offers one (see [`Device::shared`]). Its calls carry no
+    /// deadline of their own: the caller bounds them, as the concurrency
+    /// runner does, and calls [`Handle::abandon`] when one does not return.
+    pub fn shared(&mut self) -> Result<Option<Arc<dyn SharedDevice<P>>>, Stuck> {
+        let pick = |r| match r {
+            Reply::Shared(s) => Ok(s),
+            other => Err(other),
+        };
+        self.call(Job::Shared, pick, || "asking for a shared handle".into())
+    }
+
+    /// Marks the device unusable because of `stuck`, found outside this
+    /// handle (a call through the shared handle that did not return):
+    /// every later call answers at once with it.
+    pub fn abandon(&mut self, stuck: Stuck) {
+        if self.stuck.is_none() {
+            self.stuck = Some(stuck);
+        }
     }
 
     /// Arms `fault` on the device. A device that cannot fail its n-th call

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! `cargo test` then runs one test per suite (`arcs`, `sequences`, `explore`,
-//! `data`, `faults`), named `<protocol>/<suite>` so `cargo test -- arcs` picks
+//! `data`, `faults`, `concurrency`), named `<protocol>/<suite>` so `cargo test -- arcs` picks
 //! one. A device that is not configured makes every test report "ignored"
 //! with the reason, instead of passing silently. A failing test prints every
 //! failing check with the requirement it breaks, its trace and a paste-ready
@@ -31,6 +31,12 @@ fn conclude(verdicts: &[Verdict]) -> Result<Completion, Failed> {
     if let [only] = verdicts {
         if only.status == Status::Skip && only.suite == SuiteId::Setup {
             return Ok(Completion::ignored_with(only.detail.clone()));
+        }
+    }
+    if verdicts.iter().all(|v| v.status == Status::Skip) {
+        if let Some(first) = verdicts.first() {
+            // Nothing of the suite applies to this device: say why.
+            return Ok(Completion::ignored_with(first.detail.clone()));
         }
     }
     let failed: Vec<&Verdict> = verdicts.iter().filter(|v| v.status == Status::Fail).collect();
@@ -56,6 +62,29 @@ pub fn render_failure(v: &Verdict) -> String {
         vfio_mig_model::join_ids(&v.broken, ", "),
         v.detail
     );
+    if let Some(observed) = &v.concurrency {
+        // Calls made at once cannot be replayed from one thread: the
+        // smallest history that shows the failure instead.
+        let shown = observed
+            .witness
+            .as_ref()
+            .map_or(&observed.history, |w| &w.history);
+        out.push_str(
+            "  calls made at once (thread, made..returned in us from the first, call -> outcome):\n",
+        );
+        let first = shown.records.first().map(|r| r.invoked).unwrap_or_default();
+        for r in &shown.records {
+            out.push_str(&format!(
+                "    {} {}..{} {} -> {}\n",
+                r.thread,
+                r.invoked.saturating_sub(first).as_micros(),
+                r.returned.saturating_sub(first).as_micros(),
+                r.op,
+                r.outcome
+            ));
+        }
+        return out;
+    }
     if let Some(r) = reproducer(&v.name, &v.trace) {
         out.push_str("  reproducer (ops and observed outcomes):\n");
         for line in r.lines() {

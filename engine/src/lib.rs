@@ -8,10 +8,12 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
+pub mod concurrent;
 pub mod differential;
 pub mod handle;
 mod handoff;
 pub mod harness;
+pub mod linearize;
 pub mod regression;
 pub mod suites;
 pub mod target;

@@ -117,6 +117,12 @@ pub fn not_applicable(transport: Transport) -> &'static [(Req, &'static str)] {
             (V2_VU_002, VU_ONLY),
             (V2_VU_003, VU_ONLY),
             (V2_VU_004, VU_ONLY),
+            (V2_VU_005, VU_ONLY),
+            (V2_VU_006, VU_ONLY),
+            (V2_VU_007, VU_ONLY),
+            (V2_VU_008, VU_ONLY),
+            (V2_VU_009, VU_ONLY),
+            (V2_VU_010, VU_ONLY),
         ],
     }
 }

@@ -2,9 +2,12 @@
 //! into text.
 
 use crate::check::{Checker, Failure, Status};
+use crate::concurrent::{History, Stall};
+use crate::linearize::Blocked;
 use crate::target::{Arc, Target};
 use crate::trace::Trace;
 use std::time::Duration;
+use vfio_mig_model::v2::Fsm;
 use vfio_mig_model::{Level, Req};
 
 /// Where a verdict comes from.
@@ -26,17 +29,20 @@ pub enum SuiteId {
     Sweep,
     /// Rules of the vfio-user wire protocol, checked on the socket.
     Wire,
+    /// Calls from several threads at once, judged by linearizability.
+    Concurrency,
 }
 
 impl SuiteId {
     /// The suites a run executes, in order (the sweep runs inside the faults
     /// suite; setup and wire checks are not suites of their own).
-    pub const RUN: [SuiteId; 5] = [
+    pub const RUN: [SuiteId; 6] = [
         SuiteId::Arcs,
         SuiteId::Sequences,
         SuiteId::Explore,
         SuiteId::Data,
         SuiteId::Faults,
+        SuiteId::Concurrency,
     ];
 
     /// The name in check names and reports.
@@ -50,6 +56,7 @@ impl SuiteId {
             SuiteId::Faults => "faults",
             SuiteId::Sweep => "sweep",
             SuiteId::Wire => "wire",
+            SuiteId::Concurrency => "concurrency",
         }
     }
 }
@@ -82,6 +89,35 @@ pub struct Verdict {
     /// reason (the device exposes no state to compare): they stay NOT
     /// COVERED unless another check asserts them.
     pub uncovered: Vec<(Req, String)>,
+    /// For a check that made calls at once: what it saw, for the timeline
+    /// of the report.
+    pub concurrency: Option<Box<Observed>>,
+}
+
+/// What a check that made calls from several threads at once saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    /// The calls, with their threads and times.
+    pub history: History<Fsm>,
+    /// When no order of the calls is one the model allows: a smaller
+    /// history for which none is either.
+    pub witness: Option<Witness>,
+    /// When a call did not return: why, and every thread's last call.
+    pub stall: Option<Stall<Fsm>>,
+}
+
+/// A history no order of whose calls the model allows, with how far the
+/// search got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Witness {
+    /// The calls.
+    pub history: History<Fsm>,
+    /// The longest beginning of an order the model allows (indices into
+    /// the witness's records).
+    pub placed: Vec<usize>,
+    /// The calls that could not come after it, each with the model's
+    /// verdict.
+    pub blocked: Vec<Blocked>,
 }
 
 /// What one save moved and how long the device was stopped for it.
@@ -109,6 +145,7 @@ impl Verdict {
             arc: None,
             halts: false,
             uncovered: Vec::new(),
+            concurrency: None,
         }
     }
 
@@ -175,7 +212,15 @@ impl Verdict {
             arc: None,
             halts,
             uncovered: Vec::new(),
+            concurrency: None,
         }
+    }
+
+    /// Whether replaying the trace from one thread re-runs the check: not
+    /// for the concurrency suite, whose calls raced (its timeline shows
+    /// them instead).
+    pub fn replayable(&self) -> bool {
+        self.suite != SuiteId::Concurrency
     }
 
     /// The same verdict with `earlier` events (another instance's part of

@@ -168,6 +168,7 @@ fn every_reproducer_of_every_mutant_reproduces_and_only_there() {
                 matches!(v.status, Status::Fail | Status::Warn)
                     && !v.halts
                     && !v.trace.is_empty()
+                    && v.replayable()
                     && !leaked(m.mutant, v)
             }) {
                 replayed += 1;

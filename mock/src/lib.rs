@@ -51,6 +51,11 @@ pub struct MockConfig {
     /// next PRECOPY_INFO reports REINIT (as a device reconfigured during
     /// migration would).
     pub reinit: bool,
+    /// v2, calls through the shared handle: how long a SET works with the
+    /// state lock held before each of its arcs (at least once), as a
+    /// driver saving or loading device state does. Calls made from one
+    /// thread do not wait.
+    pub arc_time: std::time::Duration,
 }
 
 impl MockConfig {
@@ -68,6 +73,7 @@ impl MockConfig {
             resume_error_into_error: false,
             uapi: Uapi::Linux7_3,
             reinit: true,
+            arc_time: std::time::Duration::from_millis(1),
         }
     }
 

@@ -92,6 +92,24 @@ pub enum Mutant {
     ResetKeepsResumeData,
     /// v2: a refused SET ERROR drops the device into ERROR.
     RefusalFallsIntoError,
+    /// v2, calls at once: a resume write reads the position before it
+    /// takes the lock and writes there after, so two writes at once both
+    /// land at the same place (the bytes reported taken exceed what the
+    /// device holds).
+    RacyResumePosition,
+    /// v2, calls at once: a reset that finds the state lock taken is put
+    /// off, and only the next SET carries it out.
+    ResetAppliedLate,
+    /// v2, calls at once: a reset takes the data lock and then the state
+    /// lock, the opposite order of a SET: the two deadlock.
+    ResetDeadlocks,
+    /// v2, calls at once: a read checks its fd, copies without the lock
+    /// and then serves the device's current saving session, which a SET may
+    /// have replaced meanwhile.
+    DeadSessionRead,
+    /// v2, calls at once: a SET lets go of the state lock between the arcs
+    /// of its path, so others see the states inside it.
+    SetPathNotAtomic,
     /// v1: STOP is encoded as 1 (the v10 patch's bug): stopped reads back 1.
     V1StopIsOne,
     /// v1: re-reading pending_bytes is not idempotent.
@@ -114,6 +132,8 @@ const ALL_FLAGS: &[u64] = &[0b001, 0b011, 0b101, 0b111];
 const PRE_COPY: &[u64] = &[0b101, 0b111];
 /// Why a PRECOPY_INFO bug cannot show over vfio-user.
 const NO_PRECOPY_INFO: &str = "vfio-user has no PRECOPY_INFO";
+/// Why a race cannot show over vfio-user.
+const ONE_AT_A_TIME: &str = "vfio-user carries one request at a time on its socket and the server handles them in order: the adapter cannot make calls at once";
 
 /// What one mutant is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,7 +219,7 @@ pub const MUTANTS: &[MutantInfo] = &[
         breaks: &[V2_STREAM_008],
         flag_sets: ALL_FLAGS,
         description: "the register snapshot is sent reversed",
-        hidden_over_vfio_user: Some("needs the device's registers, which the adapter cannot read"),
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::ResumeAcceptsGarbage,
@@ -226,7 +246,7 @@ pub const MUTANTS: &[MutantInfo] = &[
         breaks: &[V2_STREAM_012],
         flag_sets: ALL_FLAGS,
         description: "a refused resume leaves part of the stream applied",
-        hidden_over_vfio_user: Some("needs the device's registers, which the adapter cannot read"),
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::PrecopyInfoOutsidePrecopy,
@@ -462,7 +482,7 @@ pub const MUTANTS: &[MutantInfo] = &[
         breaks: &[V2_STOP_001],
         flag_sets: ALL_FLAGS,
         description: "the registers keep changing in STOP and STOP_COPY",
-        hidden_over_vfio_user: Some("needs the device's registers, which the adapter cannot read"),
+        hidden_over_vfio_user: None,
     },
     MutantInfo {
         mutant: Mutant::ResetKeepsResumeData,
@@ -481,6 +501,51 @@ pub const MUTANTS: &[MutantInfo] = &[
         flag_sets: ALL_FLAGS,
         description: "a refused SET ERROR drops the device into ERROR",
         hidden_over_vfio_user: None,
+    },
+    MutantInfo {
+        mutant: Mutant::RacyResumePosition,
+        name: "racy-resume-position",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_CONC_004, V2_CONC_001, V2_STREAM_009],
+        flag_sets: ALL_FLAGS,
+        description: "two resume writes at once land at the same position: the bytes reported taken exceed the stream the device holds",
+        hidden_over_vfio_user: Some(ONE_AT_A_TIME),
+    },
+    MutantInfo {
+        mutant: Mutant::ResetAppliedLate,
+        name: "reset-applied-late",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_CONC_002, V2_CONC_001],
+        flag_sets: ALL_FLAGS,
+        description: "a reset that finds a SET in progress is put off until the next SET",
+        hidden_over_vfio_user: Some(ONE_AT_A_TIME),
+    },
+    MutantInfo {
+        mutant: Mutant::ResetDeadlocks,
+        name: "reset-deadlocks",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_CONC_003, V2_TIME_001],
+        flag_sets: ALL_FLAGS,
+        description: "a reset racing a SET takes the two locks in the opposite order: both hang",
+        hidden_over_vfio_user: Some(ONE_AT_A_TIME),
+    },
+    MutantInfo {
+        mutant: Mutant::DeadSessionRead,
+        name: "dead-session-read",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_STREAM_005, V2_STREAM_001],
+        flag_sets: ALL_FLAGS,
+        description: "a read racing the SET that ends its session serves the next session's bytes",
+        hidden_over_vfio_user: Some(ONE_AT_A_TIME),
+    },
+    MutantInfo {
+        mutant: Mutant::SetPathNotAtomic,
+        name: "set-path-not-atomic",
+        protocol: ProtocolName::V2,
+        breaks: &[V2_CONC_005, V2_CONC_001],
+        flag_sets: ALL_FLAGS,
+        description: "a SET lets go of the state lock between arcs: a GET sees a state inside its path",
+        hidden_over_vfio_user: Some(ONE_AT_A_TIME),
     },
     MutantInfo {
         mutant: Mutant::V1StopIsOne,

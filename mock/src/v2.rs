@@ -1,14 +1,26 @@
 //! The v2 mock: the `VFIO_DEVICE_FEATURE` state machine of a well-behaved
 //! driver, unless a mutant is configured.
+//!
+//! The device's data sits behind one lock ([`Core`]), taken for short steps,
+//! and a second lock plays the driver's state mutex: a SET holds it for its
+//! whole path, and so do GET, PRECOPY_INFO, MIG_DATA_SIZE and reset, while
+//! reads and writes of the data fds take only the data lock, as a driver's
+//! migration file lock. Calls through [`Device::exec`] take both for the
+//! whole call. Calls through the shared handle ([`Device::shared`]) are split
+//! into the steps a driver takes: a SET works `arc_time` with the state lock
+//! held before each arc (at least once), so reads, writes and a reset can
+//! race it at the data lock's granularity.
 
 use super::faults::Faults;
 use super::kernel_fsm::{next_state, offered};
 use super::stream;
 use super::{MockConfig, Mutant, Registers};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::time::Duration;
 use vfio_mig_device::v2::Call;
-use vfio_mig_device::{Description, Device, DeviceError, Fault, Io};
+use vfio_mig_device::{Description, Device, DeviceError, Fault, Io, SharedDevice};
 use vfio_mig_model::v2::uapi::{self, PRECOPY_INFO_REINIT};
-use vfio_mig_model::v2::{FeatureReq, Fsm, MigState, Outcome};
+use vfio_mig_model::v2::{FdRef, FeatureReq, Fsm, MigState, Outcome};
 use vfio_mig_model::{Errno, Uapi};
 
 /// Which way a data fd points.
@@ -76,8 +88,8 @@ impl SaveQueue {
     }
 }
 
-/// A v2 mock device.
-pub struct MockV2 {
+/// The data of a v2 mock device, behind its data lock.
+struct Core {
     cfg: MockConfig,
     instance: u64,
     state: MigState,
@@ -95,6 +107,32 @@ pub struct MockV2 {
     reinit: Reinit,
     /// The early ENOMSG of its mutant was given in this session.
     early_enomsg: bool,
+    /// A reset that found the state lock taken and was put off (its
+    /// mutant only).
+    deferred_reset: bool,
+}
+
+/// A v2 mock device.
+pub struct MockV2 {
+    cell: Arc<Cell>,
+}
+
+/// What every handle of one mock shares.
+struct Cell {
+    /// The driver's state mutex.
+    state: Mutex<()>,
+    /// The device's data.
+    core: Mutex<Core>,
+    /// How long a SET works on each arc through the shared handle.
+    arc_time: Duration,
+}
+
+/// The plan of a SET once it is known to be carried out arc by arc.
+enum Plan {
+    /// Answered without an arc.
+    Done(Outcome),
+    /// The path, from the current state to the target.
+    Path(Vec<MigState>),
 }
 
 /// The one re-initialisation a pre-copy session goes through after the
@@ -116,7 +154,33 @@ fn err(e: Errno) -> Outcome {
 impl MockV2 {
     /// Instance `instance` of a device configured by `cfg`.
     pub fn new(cfg: MockConfig, instance: u64) -> Self {
-        let mut m = MockV2 {
+        let arc_time = cfg.arc_time;
+        MockV2 {
+            cell: Arc::new(Cell {
+                state: Mutex::new(()),
+                core: Mutex::new(Core::new(cfg, instance)),
+                arc_time,
+            }),
+        }
+    }
+
+    /// Forgets every data fd but the live one, which becomes fd 0; returns
+    /// it. For a server that hands out no fds (vfio-user): its sessions
+    /// never run out of numbers however many it opens.
+    pub fn renumber_fds(&mut self) -> Option<FdRef> {
+        let _state = self.cell.state();
+        self.cell.core().renumber_fds()
+    }
+
+    /// Both locks, for a call made from one thread.
+    fn whole(&self) -> (MutexGuard<'_, ()>, MutexGuard<'_, Core>) {
+        (self.cell.state(), self.cell.core())
+    }
+}
+
+impl Core {
+    fn new(cfg: MockConfig, instance: u64) -> Self {
+        let mut m = Core {
             state: MigState::Running,
             dev: Registers::new(&cfg, instance),
             fds: Vec::new(),
@@ -129,6 +193,7 @@ impl MockV2 {
             opted_in: false,
             reinit: Reinit::Waiting,
             early_enomsg: false,
+            deferred_reset: false,
             cfg,
             instance,
         };
@@ -138,6 +203,16 @@ impl MockV2 {
 
     fn mutant(&self, m: Mutant) -> bool {
         self.cfg.mutant == Some(m)
+    }
+
+    fn renumber_fds(&mut self) -> Option<FdRef> {
+        let live = self.live.and_then(|i| self.fds.get(i).copied());
+        self.fds.clear();
+        self.live = None;
+        let fd = live?;
+        self.fds.push(fd);
+        self.live = Some(0);
+        Some(FdRef(0))
     }
 
     fn power_on(&mut self) {
@@ -251,30 +326,49 @@ impl MockV2 {
     }
 
     fn set(&mut self, raw: u32) -> Outcome {
+        match self.plan(raw) {
+            Plan::Done(o) => o,
+            Plan::Path(path) => {
+                let to = path[path.len() - 1];
+                let mut opened = false;
+                for w in path.windows(2) {
+                    match self.arc(w[0], w[1], to) {
+                        Ok(o) => opened |= o,
+                        Err(o) => return o,
+                    }
+                }
+                self.set_done(path[0], to, opened)
+            }
+        }
+    }
+
+    /// Everything a SET decides before its first arc: a refused or failed
+    /// request, or the path to walk.
+    fn plan(&mut self, raw: u32) -> Plan {
         let Some(to) = MigState::from_number(raw) else {
-            return if self.mutant(Mutant::StateNumberEightAccepted) {
+            return Plan::Done(if self.mutant(Mutant::StateNumberEightAccepted) {
                 Outcome::SetOk { fd: false }
             } else {
                 err(Errno::EINVAL)
-            };
+            });
         };
         let from = self.state;
         if to == MigState::Error {
             if self.mutant(Mutant::SetErrorAccepted) {
                 self.fall_into_error();
-                return Outcome::SetOk { fd: false };
+                return Plan::Done(Outcome::SetOk { fd: false });
             }
             if self.mutant(Mutant::RefusalFallsIntoError) {
                 self.fall_into_error();
             }
-            return err(Errno::EINVAL);
+            return Plan::Done(err(Errno::EINVAL));
         }
         if from == MigState::Error {
             if self.mutant(Mutant::LeavesErrorWithoutReset) && to == MigState::Running {
                 self.state = MigState::Running;
-                return Outcome::SetOk { fd: false };
+                return Plan::Done(Outcome::SetOk { fd: false });
             }
-            return err(Errno::EINVAL);
+            return Plan::Done(err(Errno::EINVAL));
         }
         if self.mutant(Mutant::HangsInSet) && from == MigState::StopCopy && to.is_precopy() {
             // Spins far past any deadline a run gives a call.
@@ -286,21 +380,21 @@ impl MockV2 {
             && offered(self.cfg.flags, to)
         {
             self.state = to;
-            return Outcome::SetOk { fd: false };
+            return Plan::Done(Outcome::SetOk { fd: false });
         }
         if from == to {
-            return if offered(self.cfg.flags, to) {
+            return Plan::Done(if offered(self.cfg.flags, to) {
                 Outcome::SetOk { fd: false }
             } else {
                 err(Errno::EINVAL)
-            };
+            });
         }
         // The whole path first: a request the table refuses changes nothing.
         let mut path = vec![from];
         while let Some(&cur) = path.last().filter(|c| **c != to) {
             match next_state(self.cfg.flags, cur, to) {
                 Some(next) if path.len() <= 8 => path.push(next),
-                _ => return err(Errno::EINVAL),
+                _ => return Plan::Done(err(Errno::EINVAL)),
             }
         }
         if let Some(into_error) = self.faults.set_fails(from.number()) {
@@ -309,60 +403,68 @@ impl MockV2 {
             } else if into_error {
                 self.fall_into_error();
             }
-            return err(Errno::EIO);
+            return Plan::Done(err(Errno::EIO));
         }
+        Plan::Path(path)
+    }
+
+    /// One arc `a` -> `b` of a SET of `to`: whether it opened a data fd, or
+    /// the SET's answer when it failed.
+    fn arc(&mut self, a: MigState, b: MigState, to: MigState) -> Result<bool, Outcome> {
         let mut opened = false;
-        for w in path.windows(2) {
-            let (a, b) = (w[0], w[1]);
-            if self.mutant(Mutant::RefusesMandatoryArc) && a == MigState::Stop && b == MigState::Resuming {
-                return err(Errno::EINVAL);
-            }
-            if a == MigState::Resuming {
-                if !self.load() {
-                    if self.mutant(Mutant::TakesResumeThenFails) {
-                        // The stream is taken as it is; whatever comes after
-                        // STOP on the path fails.
-                        self.end_session();
-                        self.state = MigState::Stop;
-                        return if to == MigState::Stop {
-                            Outcome::SetOk { fd: false }
-                        } else {
-                            err(Errno::EIO)
-                        };
-                    }
-                    if self.cfg.resume_error_into_error {
-                        self.fall_into_error();
-                    }
-                    return err(Errno::EINVAL);
-                }
-                self.end_session();
-            }
-            if a.is_saving() && !b.is_saving() {
-                self.end_session();
-            }
-            if !a.is_saving() && b.is_saving() {
-                self.open_save(b.is_precopy());
-                opened = true;
-                if b == MigState::StopCopy {
-                    self.finalize();
-                }
-            } else if a.is_precopy() && b == MigState::StopCopy {
-                self.finalize();
-                if self.mutant(Mutant::NewFdInsideSavingGroup) {
-                    self.new_fd(Dir::Save);
-                    opened = true;
-                }
-            }
-            if b == MigState::Resuming && !self.mutant(Mutant::ResetKeepsResumeData) {
-                self.resume.clear();
-                self.resume_sum = stream::RunningSum::default();
-            }
-            if b == MigState::Resuming {
-                self.new_fd(Dir::Resume);
-                opened = true;
-            }
-            self.state = b;
+        if self.mutant(Mutant::RefusesMandatoryArc) && a == MigState::Stop && b == MigState::Resuming {
+            return Err(err(Errno::EINVAL));
         }
+        if a == MigState::Resuming {
+            if !self.load() {
+                if self.mutant(Mutant::TakesResumeThenFails) {
+                    // The stream is taken as it is; whatever comes after
+                    // STOP on the path fails.
+                    self.end_session();
+                    self.state = MigState::Stop;
+                    return Err(if to == MigState::Stop {
+                        Outcome::SetOk { fd: false }
+                    } else {
+                        err(Errno::EIO)
+                    });
+                }
+                if self.cfg.resume_error_into_error {
+                    self.fall_into_error();
+                }
+                return Err(err(Errno::EINVAL));
+            }
+            self.end_session();
+        }
+        if a.is_saving() && !b.is_saving() {
+            self.end_session();
+        }
+        if !a.is_saving() && b.is_saving() {
+            self.open_save(b.is_precopy());
+            opened = true;
+            if b == MigState::StopCopy {
+                self.finalize();
+            }
+        } else if a.is_precopy() && b == MigState::StopCopy {
+            self.finalize();
+            if self.mutant(Mutant::NewFdInsideSavingGroup) {
+                self.new_fd(Dir::Save);
+                opened = true;
+            }
+        }
+        if b == MigState::Resuming && !self.mutant(Mutant::ResetKeepsResumeData) {
+            self.resume.clear();
+            self.resume_sum = stream::RunningSum::default();
+        }
+        if b == MigState::Resuming {
+            self.new_fd(Dir::Resume);
+            opened = true;
+        }
+        self.state = b;
+        Ok(opened)
+    }
+
+    /// The answer of a SET from `from` to `to` whose arcs all worked.
+    fn set_done(&mut self, from: MigState, to: MigState, mut opened: bool) -> Outcome {
         if self.mutant(Mutant::NoFdOnPrecopy) && from == MigState::Running && to == MigState::PreCopy {
             opened = false;
         }
@@ -388,6 +490,12 @@ impl MockV2 {
             Ok(Dir::Resume) => return err(Errno::EBADF),
             Ok(Dir::Save) => {}
         }
+        self.read_live(len, io)
+    }
+
+    /// A read of the device's current saving session, once the fd was
+    /// found good.
+    fn read_live(&mut self, len: u32, io: &mut Io) -> Outcome {
         if self.faults.read_fails() {
             return err(Errno::EIO);
         }
@@ -449,6 +557,18 @@ impl MockV2 {
                 Outcome::Bytes(n as u32)
             }
         }
+    }
+
+    /// Puts the bytes of `io` at `at` of the resume buffer, over what is
+    /// there, and makes the position the end of them: what a write does
+    /// with a position it read before another write moved it.
+    fn write_at(&mut self, at: usize, len: u32, io: &Io) -> Outcome {
+        let n = (len as usize).min(io.write.len());
+        self.resume.truncate(at);
+        self.resume.extend_from_slice(&io.write[..n]);
+        self.resume_sum = stream::RunningSum::default();
+        self.resume_sum.catch_up(&self.resume, stream::TRAILER_LEN);
+        Outcome::Bytes(n as u32)
     }
 
     /// After the opt-in (or in its mutant, without), once the session's
@@ -594,27 +714,44 @@ impl MockV2 {
     }
 }
 
-impl Device<Fsm> for MockV2 {
+impl Core {
     fn describe(&self) -> Description {
         Description::v2(format!("mock#{}", self.instance), self.cfg.flags)
             .with_data_size(self.cfg.data_size)
             .with_fault_injection(true)
             .with_uapi(self.cfg.uapi)
+            .with_concurrency(true)
     }
 
-    fn exec(&mut self, call: &Call, io: &mut Io) -> Outcome {
+    /// What every call does first: a failure armed for it, and the device's
+    /// own work between the calls that take the state mutex.
+    fn enter(&mut self, call: &Call, io: &mut Io) -> Option<Outcome> {
         io.read.clear();
         if !matches!(call, Call::Close { .. }) && self.faults.op_fails() {
-            return err(Errno::EIO);
+            return Some(err(Errno::EIO));
         }
-        // The device works between the calls that take the state mutex;
-        // PRECOPY_INFO does not, so that its answer holds for the read that
-        // follows (a quiet device: what V2-PRE-007 is checked against).
+        // PRECOPY_INFO does not tick, so that its answer holds for the read
+        // that follows (a quiet device: what V2-PRE-007 is checked against).
         if matches!(call, Call::SetState(_) | Call::GetState | Call::DataSize) {
             self.tick();
         }
+        None
+    }
+
+    fn exec(&mut self, call: &Call, io: &mut Io) -> Outcome {
+        if let Some(o) = self.enter(call, io) {
+            return o;
+        }
         match *call {
             Call::SetState(n) => self.set(n),
+            Call::Reset => self.reset(),
+            _ => self.answer(call, io),
+        }
+    }
+
+    /// Every call but SET and reset, once entered.
+    fn answer(&mut self, call: &Call, io: &mut Io) -> Outcome {
+        match *call {
             Call::GetState => {
                 let now = self.state;
                 if self.mutant(Mutant::DriftsByItself) && now == MigState::Running {
@@ -641,26 +778,29 @@ impl Device<Fsm> for MockV2 {
                 }
                 _ => err(Errno::EBADF),
             },
-            Call::Reset => {
-                // The mutant's reset forgets to drop what a resume received.
-                let kept = self
-                    .mutant(Mutant::ResetKeepsResumeData)
-                    .then(|| (std::mem::take(&mut self.resume), self.resume_sum.clone()));
-                self.power_on();
-                if let Some((bytes, sum)) = kept {
-                    (self.resume, self.resume_sum) = (bytes, sum);
-                }
-                if self.mutant(Mutant::ResetToStop) {
-                    self.state = MigState::Stop;
-                }
-                Outcome::Done
-            }
             _ => err(Errno::ENOTTY),
         }
     }
 
+    fn reset(&mut self) -> Outcome {
+        self.deferred_reset = false;
+        // The mutant's reset forgets to drop what a resume received.
+        let kept = self
+            .mutant(Mutant::ResetKeepsResumeData)
+            .then(|| (std::mem::take(&mut self.resume), self.resume_sum.clone()));
+        self.power_on();
+        if let Some((bytes, sum)) = kept {
+            (self.resume, self.resume_sum) = (bytes, sum);
+        }
+        if self.mutant(Mutant::ResetToStop) {
+            self.state = MigState::Stop;
+        }
+        Outcome::Done
+    }
+
     fn restore(&mut self) -> Result<(), DeviceError> {
         self.power_on();
+        self.deferred_reset = false;
         self.fds.clear();
         self.faults = Faults::default();
         self.info_calls = 0;
@@ -671,14 +811,207 @@ impl Device<Fsm> for MockV2 {
         Ok(())
     }
 
-    fn fingerprint(&mut self) -> Option<Vec<u8>> {
-        Some(self.dev.regs.clone())
-    }
-
     fn inject(&mut self, fault: Fault) -> bool {
         if fault == Fault::FallIntoError {
             self.fall_into_error();
         }
         self.faults.arm(fault)
+    }
+}
+
+impl Cell {
+    fn state(&self) -> MutexGuard<'_, ()> {
+        // The mock never panics while it holds a lock; a panic elsewhere
+        // leaves the data as consistent as any step leaves it.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn core(&self) -> MutexGuard<'_, Core> {
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn mutant(&self, m: Mutant) -> bool {
+        self.core().mutant(m)
+    }
+
+    /// The driver works on the device (an arc, its preparation).
+    fn work(&self) {
+        std::thread::sleep(self.arc_time);
+    }
+
+    /// A SET as a driver carries it out: the state lock held for the whole
+    /// path (unless its mutant lets go of it between arcs), some work before
+    /// each arc, and the data lock taken for each step.
+    fn set(&self, call: &Call, raw: u32, io: &mut Io) -> Outcome {
+        let atomic = !self.mutant(Mutant::SetPathNotAtomic);
+        let held = atomic.then(|| self.state());
+        let step = || (!atomic).then(|| self.state());
+        {
+            let mut core = self.core();
+            if core.deferred_reset {
+                // The reset its mutant put off lands only now, when the
+                // next SET takes the state lock.
+                core.reset();
+            }
+        }
+        self.work();
+        let plan = {
+            let _s = step();
+            let mut core = self.core();
+            if let Some(o) = core.enter(call, io) {
+                return o;
+            }
+            core.plan(raw)
+        };
+        let path = match plan {
+            Plan::Done(o) => return o,
+            Plan::Path(path) => path,
+        };
+        let to = path[path.len() - 1];
+        let mut opened = false;
+        for (i, w) in path.windows(2).enumerate() {
+            if i > 0 {
+                self.work();
+            }
+            let _s = step();
+            match self.core().arc(w[0], w[1], to) {
+                Ok(o) => opened |= o,
+                Err(o) => return o,
+            }
+        }
+        let out = self.core().set_done(path[0], to, opened);
+        drop(held);
+        out
+    }
+
+    /// A read of a data fd: one step under the data lock, or, in its
+    /// mutant, a check of the fd, the copy to the user without the lock,
+    /// and a second step that serves whatever saving session the device
+    /// has by then.
+    fn read(&self, call: &Call, fd: u16, len: u32, io: &mut Io) -> Outcome {
+        let mut core = self.core();
+        if let Some(o) = core.enter(call, io) {
+            return o;
+        }
+        if !core.mutant(Mutant::DeadSessionRead) {
+            return core.read(fd, len, io);
+        }
+        match core.fd(fd, Errno::ENODEV) {
+            Ok(Dir::Save) => {}
+            Ok(Dir::Resume) => return err(Errno::EBADF),
+            Err(e) => return err(e),
+        }
+        drop(core);
+        std::thread::sleep(self.arc_time * 4);
+        self.core().read_live(len, io)
+    }
+
+    /// A write of a data fd: one step under the data lock, or, in its
+    /// mutant, the position read in a first step and the bytes put there
+    /// in a second.
+    fn write(&self, call: &Call, fd: u16, len: u32, io: &mut Io) -> Outcome {
+        let mut core = self.core();
+        if let Some(o) = core.enter(call, io) {
+            return o;
+        }
+        if !core.mutant(Mutant::RacyResumePosition) {
+            return core.write(fd, len, io);
+        }
+        match core.fd(fd, Errno::ENODEV) {
+            Ok(Dir::Resume) => {}
+            _ => return core.write(fd, len, io),
+        }
+        let at = core.resume.len();
+        drop(core);
+        self.work();
+        self.core().write_at(at, len, io)
+    }
+
+    /// A reset: under the state lock, or, in its mutants, put off when the
+    /// state lock is taken, or taken with the data lock first.
+    fn reset(&self, call: &Call, io: &mut Io) -> Outcome {
+        if self.mutant(Mutant::ResetDeadlocks) {
+            let mut core = self.core();
+            if let Some(o) = core.enter(call, io) {
+                return o;
+            }
+            // The reset's work with the data lock held, then the state
+            // lock: the opposite order of a SET's.
+            self.work();
+            let _s = self.state();
+            return core.reset();
+        }
+        let _s = if self.mutant(Mutant::ResetAppliedLate) {
+            match self.state.try_lock() {
+                Ok(g) => g,
+                Err(TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(TryLockError::WouldBlock) => {
+                    let mut core = self.core();
+                    if let Some(o) = core.enter(call, io) {
+                        return o;
+                    }
+                    core.deferred_reset = true;
+                    return Outcome::Done;
+                }
+            }
+        } else {
+            self.state()
+        };
+        let mut core = self.core();
+        if let Some(o) = core.enter(call, io) {
+            return o;
+        }
+        core.reset()
+    }
+}
+
+impl SharedDevice<Fsm> for Cell {
+    fn exec(&self, call: &Call, io: &mut Io) -> Outcome {
+        match *call {
+            Call::SetState(n) => self.set(call, n, io),
+            Call::Reset => self.reset(call, io),
+            Call::Read { fd, len } => self.read(call, fd.0, len, io),
+            Call::Write { fd, len } => self.write(call, fd.0, len, io),
+            Call::Close { .. } => {
+                let mut core = self.core();
+                core.enter(call, io).unwrap_or_else(|| core.answer(call, io))
+            }
+            // GET, PRECOPY_INFO, MIG_DATA_SIZE, features: the state lock,
+            // then the data.
+            _ => {
+                let _s = self.state();
+                let mut core = self.core();
+                core.enter(call, io).unwrap_or_else(|| core.answer(call, io))
+            }
+        }
+    }
+}
+
+impl Device<Fsm> for MockV2 {
+    fn describe(&self) -> Description {
+        self.cell.core().describe()
+    }
+
+    fn exec(&mut self, call: &Call, io: &mut Io) -> Outcome {
+        let (_s, mut core) = self.whole();
+        core.exec(call, io)
+    }
+
+    fn restore(&mut self) -> Result<(), DeviceError> {
+        let (_s, mut core) = self.whole();
+        core.restore()
+    }
+
+    fn fingerprint(&mut self) -> Option<Vec<u8>> {
+        Some(self.cell.core().dev.regs.clone())
+    }
+
+    fn inject(&mut self, fault: Fault) -> bool {
+        let (_s, mut core) = self.whole();
+        core.inject(fault)
+    }
+
+    fn shared(&mut self) -> Option<Arc<dyn SharedDevice<Fsm>>> {
+        Some(Arc::clone(&self.cell) as Arc<dyn SharedDevice<Fsm>>)
     }
 }

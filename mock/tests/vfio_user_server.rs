@@ -280,3 +280,314 @@ fn a_client_that_leaves_mid_stream_leaves_a_device_the_next_one_can_reset() {
         c.set(MigState::Running).unwrap();
     }
 }
+
+/// A client sending yesterday's MIG_DATA_READ (argsz 8, no room for the
+/// data), a GET whose argsz leaves no room for the state, a SET without its
+/// 8 bytes, or a descriptor where none belongs is refused by the server, as
+/// libvfio-user refuses them: a client regression shows up against our own
+/// server (V2-VU-006, V2-VU-007, V2-VU-008).
+#[test]
+fn the_server_refuses_what_a_strict_server_refuses() {
+    let path = server("strict", 0);
+    let mut c = Client::hello(&path);
+    c.set(MigState::StopCopy).unwrap();
+    let old_read: Vec<u8> = [8u32, 16].iter().flat_map(|w| w.to_le_bytes()).collect();
+    let (h, _) = c.raw(Command::MigDataRead.number(), 0, &old_read);
+    assert!(h.is_error() && h.error == EINVAL, "argsz 8 for 16 bytes: {h:?}");
+    let (h, _) = c.raw(Command::MigDataRead.number(), 0, &[24, 0, 0, 0, 16, 0, 0, 0]);
+    assert!(!h.is_error(), "argsz 8 + size is served");
+    c.set(MigState::Stop).unwrap();
+    let get = |argsz: u32| -> Vec<u8> {
+        [argsz, uapi::FEATURE_GET | uapi::FEATURE_MIG_DEVICE_STATE]
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect()
+    };
+    let (h, _) = c.raw(Command::DeviceFeature.number(), 0, &get(8));
+    assert!(h.is_error(), "GET with argsz 8");
+    let (h, p) = c.raw(Command::DeviceFeature.number(), 0, &get(16));
+    assert!(!h.is_error() && p.len() == 16, "GET with argsz 16: {h:?} {p:?}");
+    let set: Vec<u8> = [16u32, uapi::FEATURE_SET | uapi::FEATURE_MIG_DEVICE_STATE, 2]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+    let (h, _) = c.raw(Command::DeviceFeature.number(), 0, &set);
+    assert!(h.is_error(), "a SET with 4 bytes of data");
+    assert_eq!(
+        c.get(),
+        MigState::Stop.number(),
+        "the refused SET changed nothing"
+    );
+    // A descriptor beside a GET: refused, and closed by the server.
+    let (rd, wr) = std::io::pipe().unwrap();
+    c.id += 1;
+    let hdr = Header {
+        msg_id: c.id,
+        command: Command::DeviceFeature.number(),
+        size: 0,
+        flags: 0,
+        error: 0,
+    };
+    use std::os::fd::AsFd;
+    vfio_mig_vfio_user::fds::write_frame_with_fds(&c.s, hdr, &get(16), &[wr.as_fd()], Duration::from_secs(5))
+        .unwrap();
+    drop(wr);
+    let (r, _) = read_frame(&mut c.s, 1 << 20).unwrap();
+    assert!(r.is_error() && r.msg_id == c.id, "{r:?}");
+    let mut rd = rd;
+    assert_eq!(
+        std::io::Read::read(&mut rd, &mut [0u8; 1]).unwrap(),
+        0,
+        "the server kept the descriptor"
+    );
+}
+
+/// A command with No_reply gets none, and is carried out before the next
+/// reply (V2-VU-009).
+#[test]
+fn no_reply_means_no_reply() {
+    let path = server("noreply", 0);
+    let mut c = Client::hello(&path);
+    let set: Vec<u8> = [
+        16u32,
+        uapi::FEATURE_SET | uapi::FEATURE_MIG_DEVICE_STATE,
+        MigState::Stop.number(),
+        0,
+    ]
+    .iter()
+    .flat_map(|w| w.to_le_bytes())
+    .collect();
+    let h = Header {
+        msg_id: 0x4242,
+        command: Command::DeviceFeature.number(),
+        size: 0,
+        flags: vfio_mig_vfio_user::codec::FLAG_NO_REPLY,
+        error: 0,
+    };
+    write_frame(&mut c.s, h, &set).unwrap();
+    write_frame(
+        &mut c.s,
+        Header {
+            msg_id: 0x4243,
+            command: 99,
+            ..h
+        },
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.get(), MigState::Stop.number(), "the first answer is the GET's");
+}
+
+/// The mock's session numbers never run out: 70 000 sessions through one
+/// server, more than a u16 counts.
+#[test]
+fn seventy_thousand_sessions_do_not_exhaust_the_server() {
+    let mut config = MockConfig::v2(MigrationFlags::new(1).unwrap());
+    config.state_len = 8;
+    let mut s = MockServer::new(config, 0);
+    let header = |command: u16| Header {
+        msg_id: 1,
+        command,
+        size: 0,
+        flags: 0,
+        error: 0,
+    };
+    let hello = Request::Version {
+        major: 0,
+        minor: 1,
+        caps: String::new(),
+    };
+    assert!(!s.respond(header(1), &hello.payload()).0.is_error());
+    let set = |state: MigState| Request::Feature {
+        argsz: 16,
+        flags: uapi::FEATURE_SET | uapi::FEATURE_MIG_DEVICE_STATE,
+        data: [state.number(), 0].iter().flat_map(|w| w.to_le_bytes()).collect(),
+    };
+    for i in 0..70_000u32 {
+        let (h, _) = s.respond(header(16), &set(MigState::StopCopy).payload());
+        assert!(!h.is_error(), "session {i}");
+        let (h, _) = s.respond(header(16), &set(MigState::Stop).payload());
+        assert!(!h.is_error(), "session {i}");
+    }
+    s.respond(header(16), &set(MigState::StopCopy).payload());
+    let (h, p) = s.respond(header(17), &Request::MigDataRead { size: 4096 }.payload());
+    assert!(!h.is_error() && p.len() > 8, "the 70 001st session still reads");
+}
+
+/// Clients are served side by side: one that connects and stays silent, or
+/// one that sends half a message and stops, holds nobody up; the half
+/// message costs its sender the connection after the message deadline.
+#[test]
+fn an_idle_or_trickling_client_holds_nobody_up() {
+    let path = std::env::temp_dir().join(format!("vfio-mig-vu-{}-idle.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).unwrap();
+    let config = MockConfig::v2(MigrationFlags::new(5).unwrap());
+    std::thread::spawn(move || {
+        MockServer::new(config, 0)
+            .with_message_deadline(Duration::from_millis(300))
+            .serve(&listener)
+    });
+    let _idle = UnixStream::connect(&path).unwrap();
+    let mut slow = UnixStream::connect(&path).unwrap();
+    std::io::Write::write_all(&mut slow, &[1, 0, 1]).unwrap();
+    let mut c = Client::hello(&path);
+    assert_eq!(c.get(), MigState::Running.number());
+    slow.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut b = [0u8; 16];
+    assert_eq!(
+        std::io::Read::read(&mut slow, &mut b).unwrap_or(0),
+        0,
+        "the half message's connection is closed after the deadline"
+    );
+    assert_eq!(
+        c.get(),
+        MigState::Running.number(),
+        "the other client still served"
+    );
+}
+
+/// The PCI device a VMM attaches to: config space with the IDs, BAR0 with
+/// the registers, DMA mappings kept per client and checked on unmap.
+#[test]
+fn a_vmm_finds_a_minimal_pci_device() {
+    use vfio_mig_vfio_user::attach::{DmaMap, IrqInfo, DEVICE_GET_IRQ_INFO, DMA_MAP, DMA_UNMAP};
+    use vfio_mig_vfio_user::region::{RegionAccess, RegionInfo, DEVICE_GET_REGION_INFO, REGION_READ};
+    let path = server("pci", 0);
+    let mut c = Client::hello(&path);
+    let Reply::DeviceInfo {
+        flags,
+        num_regions,
+        num_irqs,
+    } = c.call(Request::DeviceGetInfo).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (flags, num_regions, num_irqs),
+        (3, 9, 5),
+        "reset and PCI; 9 regions, 5 IRQ types"
+    );
+    let (h, p) = c.raw(
+        DEVICE_GET_REGION_INFO,
+        0,
+        &RegionInfo::request(7, 32).payload(&[]),
+    );
+    assert!(!h.is_error());
+    let (info, _) = RegionInfo::decode("reply", &p).unwrap();
+    assert_eq!(info.size, 256);
+    let read = RegionAccess {
+        offset: 0,
+        region: 7,
+        count: 4,
+    };
+    let (h, p) = c.raw(REGION_READ, 0, &read.payload(&[]));
+    assert!(!h.is_error());
+    assert_eq!(&p[16..], &[0x36, 0x1b, 0x11, 0x00], "vendor and device IDs");
+    let bar = RegionAccess {
+        offset: 0,
+        region: 0,
+        count: 8,
+    };
+    let (h, p) = c.raw(REGION_READ, 0, &bar.payload(&[]));
+    assert!(!h.is_error() && p.len() == 24, "BAR0 holds the registers");
+    let (h, p) = c.raw(
+        DEVICE_GET_IRQ_INFO,
+        0,
+        &IrqInfo {
+            argsz: 16,
+            flags: 0,
+            index: 2,
+            count: 0,
+        }
+        .payload(),
+    );
+    assert!(!h.is_error() && p.len() == 16);
+    let map = DmaMap {
+        flags: 3,
+        offset: 0,
+        address: 0x10000,
+        size: 0x1000,
+    };
+    assert!(!c.raw(DMA_MAP, 0, &map.payload()).0.is_error());
+    assert_eq!(
+        c.raw(DMA_MAP, 0, &map.payload()).0.error,
+        17,
+        "a map over a map: EEXIST"
+    );
+    let unmap = |size: u64| -> Vec<u8> {
+        let mut p = 24u32.to_le_bytes().to_vec();
+        p.extend_from_slice(&0u32.to_le_bytes());
+        p.extend_from_slice(&0x10000u64.to_le_bytes());
+        p.extend_from_slice(&size.to_le_bytes());
+        p
+    };
+    assert!(
+        c.raw(DMA_UNMAP, 0, &unmap(0x800)).0.is_error(),
+        "an unmap must match a map"
+    );
+    let (h, p) = c.raw(DMA_UNMAP, 0, &unmap(0x1000));
+    assert!(!h.is_error() && p == unmap(0x1000), "the entry comes back");
+}
+
+/// `--socket` removes a socket a gone server left, never another kind of
+/// file, and never a socket a server listens on.
+#[test]
+fn the_socket_option_removes_only_a_stale_socket() {
+    let bin = env!("CARGO_BIN_EXE_vfio-user-mock-server");
+    let dir = std::env::temp_dir().join(format!("vfio-mig-vu-{}-stale", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("a-file");
+    std::fs::write(&file, b"keep me").unwrap();
+    let out = std::process::Command::new(bin)
+        .arg("--socket")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not a socket"),
+        "{out:?}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
+    let live = dir.join("live.sock");
+    let _listener = UnixListener::bind(&live).unwrap();
+    let out = std::process::Command::new(bin)
+        .arg("--socket")
+        .arg(&live)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("listening"),
+        "{out:?}"
+    );
+    let stale = dir.join("stale.sock");
+    drop(UnixListener::bind(&stale).unwrap());
+    let mut child = std::process::Command::new(bin)
+        .arg("--socket")
+        .arg(&stale)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut served = false;
+    for _ in 0..200 {
+        if let Ok(s) = UnixStream::connect(&stale) {
+            let mut c = Client { s, id: 0 };
+            c.s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            served = c
+                .call(Request::Version {
+                    major: 0,
+                    minor: 1,
+                    caps: String::new(),
+                })
+                .is_ok();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(served, "a stale socket is replaced and served");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -478,6 +478,18 @@ fn rejected_writes_and_corrupted_streams_are_judged_apart() {
     let v = m.advance(&b, &accept.0, &accept.1).unwrap_err();
     assert_eq!(v.reqs, [V2_STREAM_011]);
     m.advance(&b, &refuse.0, &refuse.1).unwrap();
+    // A device that checks what it is given may refuse altered bytes at
+    // once (mtty fails a bad header with EFAULT); the resume must then
+    // fail as after any rejected write.
+    let corrupt = DataTag::Corrupt {
+        offset: 0,
+        total: Some(20),
+    };
+    let checked = [res, w(20, corrupt, Outcome::Err(Errno::EFAULT))];
+    let b = run(&m, &checked);
+    m.advance(&b, &refuse.0, &refuse.1).unwrap();
+    let v = m.advance(&b, &accept.0, &accept.1).unwrap_err();
+    assert_eq!(v.reqs, [V2_STREAM_006]);
 }
 
 /// A data fd the file layer calls bad before any call on it worked: the

@@ -26,7 +26,13 @@ pub fn junit_xml(report: &Report) -> String {
             .failures
             .iter()
             .filter_map(|name| report.checks.iter().find(|c| &c.name == name))
-            .map(|c| format!("{}: {}\n  {}\n", c.name, c.detail, c.trace.join("\n  ")))
+            .map(|c| {
+                let mut text = format!("{}: {}\n  {}\n", c.name, c.detail, c.trace.join("\n  "));
+                if !c.timeline.is_empty() {
+                    text.push_str(&format!("  {}\n", c.timeline.join("\n  ")));
+                }
+                text
+            })
             .collect();
         let text = format!("{} {}: {}", r.status.as_str(), r.level, r.summary);
         let mut status = match (r.status, &r.deviation) {

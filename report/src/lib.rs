@@ -9,10 +9,12 @@ mod junit;
 mod markdown;
 pub mod reproducer_c;
 pub mod sometimes;
+mod timeline;
 
 pub use diagram::{dot, mermaid};
 pub use junit::junit_xml;
 pub use markdown::markdown;
+pub use timeline::timeline;
 
 use serde::{Deserialize, Serialize};
 use vfio_mig_engine::check::Status;
@@ -101,8 +103,13 @@ pub struct CheckResult {
     pub broken: Vec<String>,
     /// What happened.
     pub detail: String,
-    /// Operations and outcomes (failing and warning checks only).
+    /// Operations and outcomes (failing and warning checks only; for a
+    /// check that made calls at once, the calls made one at a time before).
     pub trace: Vec<String>,
+    /// For a failing or warning check that made calls at once: the calls
+    /// drawn as a timeline (see [`timeline`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<String>,
     /// A paste-ready regression test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reproducer: Option<String>,
@@ -166,9 +173,10 @@ pub fn differences(table: &vfio_mig_engine::differential::Table, first: &str, se
     out
 }
 
-/// The C reproducer of a failing v2 check.
+/// The C reproducer of a failing v2 check (none for calls made at once:
+/// one thread replaying them cannot race).
 pub fn c_reproducer(v: &Verdict) -> Option<String> {
-    (v.status == Status::Fail && matches!(v.trace, Trace::V2(_))).then(|| {
+    (v.status == Status::Fail && matches!(v.trace, Trace::V2(_)) && v.replayable()).then(|| {
         reproducer_c::v2(
             &v.name,
             <vfio_mig_model::v2::Fsm as vfio_mig_engine::trace::Traced>::events(&v.trace),
@@ -192,7 +200,13 @@ impl From<&Verdict> for CheckResult {
             } else {
                 Vec::new()
             },
-            reproducer: if failing {
+            timeline: match &v.concurrency {
+                Some(observed) if failing => timeline(observed),
+                _ => Vec::new(),
+            },
+            // A replay from one thread cannot race: no reproducer for calls
+            // made at once.
+            reproducer: if failing && v.replayable() {
                 regression::reproducer(&v.name, &v.trace)
             } else {
                 None
@@ -801,11 +815,14 @@ impl Report {
         }
     }
 
-    /// The same report with every timing zeroed, for comparisons.
+    /// The same report with every timing zeroed, for comparisons. The
+    /// timelines of calls made at once go too: their bars and times are
+    /// timings, and even the order of the calls varies from run to run.
     pub fn without_timings(&self) -> Self {
         let mut r = self.clone();
         for c in &mut r.checks {
             c.device_time_us = 0;
+            c.timeline.clear();
         }
         for a in &mut r.arcs {
             a.time_us = 0;

@@ -66,12 +66,18 @@ pub fn markdown(report: &Report) -> String {
                 .first()
                 .and_then(|n| report.checks.iter().find(|c| &c.name == n))
             {
-                out.push_str(&format!(
-                    "Check `{}`: {}\n\n```\n{}\n```\n\n",
-                    c.name,
-                    c.detail,
-                    c.trace.join("\n")
-                ));
+                out.push_str(&format!("Check `{}`: {}\n\n", c.name, c.detail));
+                if c.timeline.is_empty() {
+                    out.push_str(&format!("```\n{}\n```\n\n", c.trace.join("\n")));
+                } else {
+                    if !c.trace.is_empty() {
+                        out.push_str(&format!(
+                            "Made one at a time first:\n\n```\n{}\n```\n\n",
+                            c.trace.join("\n")
+                        ));
+                    }
+                    out.push_str(&format!("```\n{}\n```\n\n", c.timeline.join("\n")));
+                }
                 if let Some(repro) = &c.reproducer {
                     out.push_str(&format!("Regression test:\n\n```rust\n{repro}```\n\n"));
                 }

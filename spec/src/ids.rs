@@ -226,6 +226,16 @@ pub const V2_FEAT_002: Req = Req::new("V2-FEAT-002", Level::Must);
 pub const V2_FEAT_003: Req = Req::new("V2-FEAT-003", Level::Must);
 /// `V2-FEAT-004` (MUST): A GET, SET or PROBE of a feature number the device does not offer fails (Linux answers ENOTTY from its core when the driver has no handler) and changes nothing; a PROBE with neither GET nor SET of a feature that exists succeeds.
 pub const V2_FEAT_004: Req = Req::new("V2-FEAT-004", Level::Must);
+/// `V2-CONC-001` (MUST): Calls made at once from several threads on the device and on its data fds take effect one at a time, in an order that keeps every call that returned before another began ahead of it: each outcome is one the device may give for that serial order of the calls (the history is linearizable against the rules of this catalogue).
+pub const V2_CONC_001: Req = Req::new("V2-CONC-001", Level::Must);
+/// `V2-CONC-002` (MUST): A VFIO_DEVICE_RESET is never lost. It takes effect before it returns or, when a call holding the device's state lock was in progress as it was issued, when that call returns (the deferred reset of the kernel's drivers); once those calls have returned, the device has been reset: every session open before it has ended and a GET reports RUNNING until the next SET.
+pub const V2_CONC_002: Req = Req::new("V2-CONC-002", Level::Must);
+/// `V2-CONC-003` (MUST): Calls made at once never deadlock: a SET, GET, VFIO_DEVICE_RESET, read, write or PRECOPY_INFO issued while other calls are in progress returns within bounded time, as each would alone (V2-TIME-001).
+pub const V2_CONC_003: Req = Req::new("V2-CONC-003", Level::Must);
+/// `V2-CONC-004` (MUST): Writes made at once on the resuming fd are taken one after another: every byte a write reports taken follows the bytes taken before it and is part of what the session holds. Bytes reported taken are never lost or overwritten, so when the writes took more bytes than one saved stream, leaving RESUMING fails, and a resume that succeeds loaded one complete, valid stream.
+pub const V2_CONC_004: Req = Req::new("V2-CONC-004", Level::Must);
+/// `V2-CONC-005` (MUST): A SET carries out its whole combination path as one step for every other caller: a GET, SET or PRECOPY_INFO issued while it is in progress sees the state before it or after it, never a state inside its path (V2-PATH-005 for callers that do not wait for the SET to return).
+pub const V2_CONC_005: Req = Req::new("V2-CONC-005", Level::Must);
 /// `V2-VU-001` (MUST): Over vfio-user the stream travels in messages, not through a data fd: MIG_DATA_READ is served only in PRE_COPY and STOP_COPY and MIG_DATA_WRITE only in RESUMING; in any other state they fail with EINVAL.
 pub const V2_VU_001: Req = Req::new("V2-VU-001", Level::Must);
 /// `V2-VU-002` (MUST): A MIG_DATA_READ or MIG_DATA_WRITE asking for more than the max_data_xfer_size the server announced in its VERSION reply fails (EINVAL) instead of being served.
@@ -234,6 +244,18 @@ pub const V2_VU_002: Req = Req::new("V2-VU-002", Level::Must);
 pub const V2_VU_003: Req = Req::new("V2-VU-003", Level::Must);
 /// `V2-VU-004` (MUST): Every reply echoes its command's message id and command number; a command the server cannot carry out gets a reply with the error flag and an errno, and the connection stays usable.
 pub const V2_VU_004: Req = Req::new("V2-VU-004", Level::Must);
+/// `V2-VU-005` (MUST): A message the server cannot take as a command (a header whose message size is smaller than the 16-byte header, a command number the revision does not define, a message larger than any valid one, a header cut short before the connection closes) gets an error reply, the header alone with the Error flag, after which the connection still serves; or the server closes the connection. It never crashes, stops answering, loses the framing of later messages, or serves the message.
+pub const V2_VU_005: Req = Req::new("V2-VU-005", Level::Must);
+/// `V2-VU-006` (MUST): A request whose argsz leaves no room for the command's fixed reply (DEVICE_GET_INFO below 16, a GET of MIG_DEVICE_STATE below 16, MIG_DATA_READ below 8 + size), or whose payload stops inside the command's fixed fields, is refused with an error reply and changes nothing; the connection still serves (or the server closes it); the server never reads past the message.
+pub const V2_VU_006: Req = Req::new("V2-VU-006", Level::Must);
+/// `V2-VU-007` (MUST): A DEVICE_FEATURE request the specification does not allow is refused with an error reply and changes nothing: a SET of MIG_DEVICE_STATE without its device_state and data_fd, GET and SET together without PROBE, or a feature index outside the specification's Device Features.
+pub const V2_VU_007: Req = Req::new("V2-VU-007", Level::Must);
+/// `V2-VU-008` (MUST): File descriptors sent with a command that takes none do not change its outcome (it is served as without them, or refused with an error reply), and the server does not keep them once it has answered.
+pub const V2_VU_008: Req = Req::new("V2-VU-008", Level::Must);
+/// `V2-VU-009` (MUST): A command with the No_reply flag gets no reply, also when it fails, and is carried out before the reply to any later command is sent.
+pub const V2_VU_009: Req = Req::new("V2-VU-009", Level::Must);
+/// `V2-VU-010` (MUST): A PROBE of DEVICE_FEATURE succeeds only if every method it names is supported (so a PROBE of a feature outside Device Features fails), and a successful PROBE or SET is answered with the request payload itself; a GET is answered with the request's argsz and flags, the feature's data appended, and argsz grown by its length (16 for MIGRATION).
+pub const V2_VU_010: Req = Req::new("V2-VU-010", Level::Must);
 
 /// Every requirement, v1 first, in catalogue order.
 pub const ALL: &[Req] = &[
@@ -347,10 +369,21 @@ pub const ALL: &[Req] = &[
     V2_FEAT_002,
     V2_FEAT_003,
     V2_FEAT_004,
+    V2_CONC_001,
+    V2_CONC_002,
+    V2_CONC_003,
+    V2_CONC_004,
+    V2_CONC_005,
     V2_VU_001,
     V2_VU_002,
     V2_VU_003,
     V2_VU_004,
+    V2_VU_005,
+    V2_VU_006,
+    V2_VU_007,
+    V2_VU_008,
+    V2_VU_009,
+    V2_VU_010,
 ];
 
 /// The requirement with this ID text, if the catalogue has one.

@@ -33,9 +33,82 @@ pub struct VfioDevice {
 }
 
 /// A migration data fd returned by a `MIG_DEVICE_STATE` SET. Closing it is
-/// dropping it.
-#[derive(Debug)]
+/// dropping it and every clone (a call in progress holds a clone, as the
+/// kernel holds the file during a system call).
+#[derive(Debug, Clone)]
 pub struct DataFd(Arc<OwnedFd>);
+
+/// The device fd for calls from several threads at once. Each call runs on
+/// the calling thread, so calls of different threads reach the driver
+/// together and the driver's own locks order them. Its calls carry no
+/// deadline of their own: the caller bounds them (the engine runs each
+/// racing thread's calls under its deadline and gives up on a device whose
+/// call does not return).
+#[derive(Debug, Clone)]
+pub struct SharedFd {
+    fd: Arc<OwnedFd>,
+    limit: Duration,
+}
+
+fn os(what: &'static str) -> impl Fn(rustix::io::Errno) -> Error {
+    move |e| Error::Os {
+        what,
+        errno: e.raw_os_error(),
+    }
+}
+
+impl SharedFd {
+    /// SET `MIG_DEVICE_STATE` to the raw number `state`: the data fd the
+    /// arc returned, if any.
+    pub fn set_state(&self, state: u32) -> Result<Option<DataFd>, Error> {
+        let fd = ioctl::set_mig_state(self.fd.as_fd(), state).map_err(os("SET MIG_DEVICE_STATE"))?;
+        Ok(fd.map(|f| DataFd(Arc::new(f))))
+    }
+
+    /// GET `MIG_DEVICE_STATE`.
+    pub fn get_state(&self) -> Result<u32, Error> {
+        ioctl::get_mig_state(self.fd.as_fd()).map_err(os("GET MIG_DEVICE_STATE"))
+    }
+
+    /// `VFIO_DEVICE_RESET`.
+    pub fn reset(&self) -> Result<(), Error> {
+        ioctl::reset(self.fd.as_fd()).map_err(os("VFIO_DEVICE_RESET"))
+    }
+
+    /// GET `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE`.
+    pub fn data_size(&self) -> Result<u64, Error> {
+        ioctl::feature_u64(self.fd.as_fd(), uapi::FEATURE_GET | uapi::FEATURE_MIG_DATA_SIZE)
+            .map_err(os("GET MIG_DATA_SIZE"))
+    }
+
+    /// `VFIO_DEVICE_FEATURE` with any `flags` and `argsz` (up to 64).
+    pub fn feature(&self, flags: u32, argsz: u32) -> Result<u64, Error> {
+        ioctl::feature_any(self.fd.as_fd(), flags, argsz).map_err(os("VFIO_DEVICE_FEATURE"))
+    }
+
+    /// `read(2)` of at most `len` bytes from `data`, after waiting with poll
+    /// for at most the device's deadline.
+    pub fn read_data(&self, data: &DataFd, len: usize) -> Result<Vec<u8>, Error> {
+        let what = "data fd read";
+        ready(&data.0, PollFlags::IN, self.limit).map_err(os(what))?;
+        let mut buf = vec![0u8; len.min(MAX_READ)];
+        let n = rustix::io::read(&*data.0, &mut buf).map_err(os(what))?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+
+    /// `write(2)` of `bytes` to `data`: how many were taken.
+    pub fn write_data(&self, data: &DataFd, bytes: &[u8]) -> Result<usize, Error> {
+        let what = "data fd write";
+        ready(&data.0, PollFlags::OUT, self.limit).map_err(os(what))?;
+        rustix::io::write(&*data.0, bytes).map_err(os(what))
+    }
+
+    /// `VFIO_MIG_GET_PRECOPY_INFO` on `data`, passing `flags`.
+    pub fn precopy_info(&self, data: &DataFd, flags: u32) -> Result<PrecopyInfo, Error> {
+        ioctl::precopy_info(data.0.as_fd(), flags).map_err(os("VFIO_MIG_GET_PRECOPY_INFO"))
+    }
+}
 
 fn timespec(d: Duration) -> Timespec {
     Timespec {
@@ -106,6 +179,18 @@ impl VfioDevice {
     /// Whether an earlier call hung (the device is not asked again).
     pub fn is_hung(&self) -> bool {
         self.worker.is_hung()
+    }
+
+    /// The device fd for calls from several threads at once (see
+    /// [`SharedFd`]); none once an earlier call hung or a reopen failed.
+    pub fn shared(&self) -> Option<SharedFd> {
+        if self.worker.is_hung() {
+            return None;
+        }
+        self.fd.as_ref().map(|fd| SharedFd {
+            fd: Arc::clone(fd),
+            limit: self.worker.limit(),
+        })
     }
 
     fn call<T: Send + 'static>(

@@ -3,8 +3,10 @@
 //! v2 migration feature, move bytes through data fds, read device regions.
 //!
 //! Every call into the kernel runs on a [`deadline::Worker`], so a driver that
-//! never answers turns into [`Error::TimedOut`] instead of a hung run. All
-//! `unsafe` code of the project is in the [`ioctl`] module.
+//! never answers turns into [`Error::TimedOut`] instead of a hung run; the
+//! one exception is [`SharedFd`], whose calls run on the caller's thread so
+//! that several threads reach the driver at once, and whose caller bounds
+//! them. All `unsafe` code of the project is in the [`ioctl`] module.
 //!
 //! Numbers and layouts come from Linux 6.12's `include/uapi/linux/vfio.h`
 //! ([`uapi`]).
@@ -16,7 +18,7 @@ pub mod ioctl;
 pub mod open;
 pub mod uapi;
 
-pub use device::{kernel_release, DataFd, VfioDevice};
+pub use device::{kernel_release, DataFd, SharedFd, VfioDevice};
 pub use open::{DeviceName, OpenError};
 
 use std::time::Duration;

@@ -10,14 +10,17 @@
 //! [`CodecError`] naming the message and what was wrong with it. Servers that
 //! refuse what the specification forbids (as libvfio-user does) check
 //! requests with [`check_request`], which names the broken rule in a
-//! [`RequestError`].
+//! [`RequestError`]. Frames are read and written under a [`Deadline`] that
+//! bounds the whole message; [`fds`] carries file descriptors beside them.
 
+pub mod attach;
 pub mod check;
 pub mod codec;
+pub mod fds;
 pub mod frame;
 pub mod region;
 
 pub use check::{check_request, Limits, RequestError};
 pub use codec::{CodecError, Command, Header, Reply, Request};
-pub use frame::{read_frame, write_frame, FrameError};
+pub use frame::{read_frame, read_frame_into, write_frame, write_frame_parts, Deadline, FrameError};
 pub use region::{RegionAccess, RegionInfo};

@@ -177,3 +177,61 @@ proptest! {
         }
     }
 }
+
+/// A deadline bounds the whole message, not each read: a peer that sends
+/// one byte every 20 ms never completes a frame, and the read ends once the
+/// deadline passes, saying how much came.
+#[test]
+fn a_trickling_peer_cannot_keep_a_read_alive() {
+    use std::os::unix::net::UnixStream;
+    use std::time::{Duration, Instant};
+    use vfio_mig_vfio_user::Deadline;
+    let (a, mut b) = UnixStream::pair().unwrap();
+    std::thread::spawn(move || {
+        // A header announcing 64 bytes, then its payload, a byte at a time.
+        let mut bytes = vec![1, 0, 1, 0, 64, 0, 0, 0];
+        bytes.resize(64, 0);
+        for byte in bytes {
+            if std::io::Write::write_all(&mut b, &[byte]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let start = Instant::now();
+    let e = read_frame(&mut Deadline::new(&a, Duration::from_millis(300)), 1 << 20).unwrap_err();
+    assert!(matches!(e, FrameError::ReadTimedOut { got } if got > 0), "{e}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "ended by the deadline, not by the peer"
+    );
+    assert!(e.to_string().contains("stopped arriving"), "{e}");
+}
+
+/// A side whose write times out says that the peer stopped taking bytes,
+/// not that nobody answered.
+#[test]
+fn a_write_timeout_says_the_peer_stopped_reading() {
+    use std::os::unix::net::UnixStream;
+    use std::time::Duration;
+    use vfio_mig_vfio_user::Deadline;
+    let (a, _b) = UnixStream::pair().unwrap();
+    let big = vec![0u8; 8 << 20];
+    let h = Header {
+        msg_id: 1,
+        command: 1,
+        size: 0,
+        flags: 0,
+        error: 0,
+    };
+    let e = write_frame(&mut Deadline::new(&a, Duration::from_millis(200)), h, &big).unwrap_err();
+    assert!(
+        matches!(e, FrameError::WriteTimedOut { sent, .. } if sent > 0),
+        "{e}"
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains("stopped taking bytes") && !text.contains("no answer"),
+        "{text}"
+    );
+}

@@ -63,6 +63,13 @@ pub struct RunArgs {
     /// The destination instance for round trips, like --device.
     #[arg(long)]
     pub device2: Option<String>,
+    /// vfio-user: a shell command that starts one server per device
+    /// instance, with `{socket}` where the socket it must listen on goes
+    /// and `{instance}` for 0 or 1 (`--server-cmd 'my-server --socket
+    /// {socket}'`); instead of --device and --device2. The servers are
+    /// killed when the run ends.
+    #[arg(long, value_name = "CMD")]
+    pub server_cmd: Option<String>,
     /// Mock: migration flags as bits (1, 3, 5 or 7).
     #[arg(long, default_value_t = 7)]
     pub flags: u64,
@@ -214,7 +221,7 @@ fn named(name: &str, desc: &Option<Description>) -> (String, Option<MigrationFla
 }
 
 /// Every suite against a real adapter's devices.
-#[cfg(any(feature = "adapter-vfio", feature = "adapter-vfio-user"))]
+#[cfg(feature = "adapter-vfio")]
 fn run_real(
     kind: vfio_mig_adapters::Kind,
     args: &RunArgs,
@@ -228,15 +235,7 @@ fn run_real(
     let run = progress::over_suites(|p| suites::run_all::<Fsm>(&factory, profile, opts, p));
     let (device, flags, transport, data_size, uapi) = named(kind.name, &run.device);
     let stopped = run.stopped.as_ref().map(Into::into);
-    #[allow(unused_mut)]
-    let mut verdicts = run.verdicts;
-    // The rules only the vfio-user transport has, checked on the wire.
-    #[cfg(feature = "adapter-vfio-user")]
-    if transport == Transport::VfioUser && !verdicts.iter().any(|v| v.suite == SuiteId::Setup || v.halts) {
-        if let Some(path) = factory.device(0) {
-            verdicts.extend(vfio_mig_adapters::vfio_user::wire_checks(path));
-        }
-    }
+    let verdicts = run.verdicts;
     Ok(Outcome {
         device,
         flags,
@@ -258,9 +257,54 @@ fn run_adapter_vfio(_: &RunArgs, _: &Options, _: Profile) -> Result<Outcome, Str
     Err("this build has no VFIO adapter: rebuild with --features adapter-vfio".to_owned())
 }
 
+/// Every suite against vfio-user servers, each instance on one connection
+/// for the whole run; then, on the same connections, what the adapter saw
+/// (refused resets, stalls), the wire checks and the malformed-message
+/// suite.
 #[cfg(feature = "adapter-vfio-user")]
 fn run_adapter_vfio_user(args: &RunArgs, opts: &Options, profile: Profile) -> Result<Outcome, String> {
-    run_real(vfio_mig_adapters::VFIO_USER, args, opts, profile)
+    use vfio_mig_adapters::probe::Probe;
+    use vfio_mig_adapters::vfio_user::{Servers, VfioUserFactory};
+    if args.protocol != ProtocolArg::V2 {
+        return Err("--protocol v1: the vfio-user adapter speaks v2 only".to_owned());
+    }
+    let servers = match &args.server_cmd {
+        Some(cmd) if args.device.is_some() || args.device2.is_some() => {
+            return Err(format!(
+                "--server-cmd `{cmd}` starts the servers: give it without --device and --device2"
+            ))
+        }
+        Some(cmd) if !cmd.contains("{socket}") => {
+            return Err(format!(
+                "--server-cmd `{cmd}`: name {{socket}}, where the server must listen"
+            ))
+        }
+        Some(cmd) => Servers::Command(cmd.clone()),
+        None => {
+            let [a, b] = vfio_mig_adapters::Named::from_env(vfio_mig_adapters::VFIO_USER.vars).devices;
+            Servers::Sockets([args.device.clone().or(a), args.device2.clone().or(b)])
+        }
+    };
+    let probe = Probe::from_env().map_err(|e| e.to_string())?.unwrap_or_default();
+    let factory = VfioUserFactory::new(servers, opts.timeout, probe);
+    let run = progress::over_suites(|p| suites::run_all::<Fsm>(&factory, profile, opts, p));
+    let (device, flags, transport, data_size, uapi) = named(vfio_mig_adapters::VFIO_USER.name, &run.device);
+    let stopped = run.stopped.as_ref().map(Into::into);
+    let mut verdicts = run.verdicts;
+    let setup = verdicts.iter().any(|v| v.suite == SuiteId::Setup);
+    if !setup {
+        verdicts.extend(factory.post_run(verdicts.iter().any(|v| v.halts)));
+    }
+    factory.shutdown();
+    Ok(Outcome {
+        device,
+        flags,
+        transport,
+        data_size,
+        uapi,
+        stopped,
+        verdicts,
+    })
 }
 
 #[cfg(not(feature = "adapter-vfio-user"))]
@@ -272,6 +316,11 @@ fn run_adapter_vfio_user(_: &RunArgs, _: &Options, _: Profile) -> Result<Outcome
 pub fn checks(catalogue: &Catalogue, args: &RunArgs) -> Result<(Outcome, Profile), String> {
     let opts = options(args)?;
     let profile = crate::decide::profile(catalogue, args.protocol.name(), &args.decide)?;
+    if let (Some(cmd), false) = (&args.server_cmd, args.adapter == AdapterKind::VfioUser) {
+        return Err(format!(
+            "--server-cmd `{cmd}` starts vfio-user servers: it needs --adapter vfio-user"
+        ));
+    }
     let outcome = match args.adapter {
         AdapterKind::Mock => {
             let config = mock_config(args)?;

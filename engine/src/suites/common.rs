@@ -67,4 +67,4 @@ pub(crate) fn run_setup<T: Target>(c: &mut Checker<'_, T>, setup: &[Setup<T::Op>
 }
 
 /// Why a check could not compare the device's state.
-pub(crate) const NO_STATE: &str = "the device exposes no state to compare: a VFIO device names state bytes with VFIO_MIG_STATE_BYTES=region:offset,..., an adapter of your own returns them from Device::fingerprint";
+pub(crate) const NO_STATE: &str = "the device exposes no state to compare: a VFIO or vfio-user device names state bytes with VFIO_MIG_STATE_BYTES=region:offset,... (read from the device fd or with REGION_READ), an adapter of your own returns them from Device::fingerprint";

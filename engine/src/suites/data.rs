@@ -257,7 +257,7 @@ pub fn round_trip_v2(
 
 /// Records that a check asserted `req` by comparing device state, or that
 /// it could not.
-fn state_compared(v: &mut Verdict, compared: bool, req: Req) {
+pub(super) fn state_compared(v: &mut Verdict, compared: bool, req: Req) {
     if compared {
         if !v.reqs.contains(&req) {
             v.reqs.push(req);
@@ -270,7 +270,7 @@ fn state_compared(v: &mut Verdict, compared: bool, req: Req) {
 /// The resumed device's state (the last snapshot `d` took) against the
 /// source's: `Ok(true)` when both are observable and equal, `Ok(false)`
 /// when they cannot be compared. The comparison goes into the trace.
-fn same_state<P: Target>(
+pub(super) fn same_state<P: Target>(
     d: &mut Checker<'_, P>,
     (source, at): (&Option<Vec<u8>>, Snap),
     resumed: &Option<Vec<u8>>,

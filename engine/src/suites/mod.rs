@@ -7,6 +7,7 @@
 
 pub mod arcs;
 mod common;
+pub mod concurrency;
 pub mod data;
 pub mod explore;
 pub mod faults;
@@ -39,6 +40,8 @@ pub struct Options {
     pub max_failures: usize,
     /// The deadline of every device call.
     pub timeout: Duration,
+    /// Calls from several threads at once.
+    pub concurrency: concurrency::Settings,
 }
 
 impl Default for Options {
@@ -49,6 +52,7 @@ impl Default for Options {
             chunks: vec![(4096, 4096), (7, 1 << 20), (1 << 20, 1)],
             max_failures: 8,
             timeout: crate::handle::DEFAULT_TIMEOUT,
+            concurrency: concurrency::Settings::default(),
         }
     }
 }
@@ -151,6 +155,8 @@ pub trait ProtocolSuites: Target {
     fn data_parts(&self, opts: &Options) -> Vec<Part<'static, Self>>;
     /// Suite 5 for this protocol.
     fn fault_parts(&self) -> Vec<Part<'static, Self>>;
+    /// Suite 6 for this protocol.
+    fn concurrency_parts(&self, opts: &Options) -> Vec<Part<'static, Self>>;
 }
 
 impl ProtocolSuites for vfio_mig_model::v2::Fsm {
@@ -210,6 +216,19 @@ impl ProtocolSuites for vfio_mig_model::v2::Fsm {
             Part::new(format!("{l}/sweep"), Box::new(sweep::fail_nth_v2)),
         ]
     }
+
+    fn concurrency_parts(&self, opts: &Options) -> Vec<Part<'static, Self>> {
+        concurrency::SCENARIOS
+            .iter()
+            .map(|&scenario| {
+                let settings = opts.concurrency.clone();
+                Part::new(
+                    concurrency::name(self, scenario),
+                    Box::new(move |m, s, d| concurrency::run(m, s, d, scenario, &settings)),
+                )
+            })
+            .collect()
+    }
 }
 
 impl ProtocolSuites for vfio_mig_model::v1::Region {
@@ -242,6 +261,20 @@ impl ProtocolSuites for vfio_mig_model::v1::Region {
             ),
         ]
     }
+
+    fn concurrency_parts(&self, _opts: &Options) -> Vec<Part<'static, Self>> {
+        vec![Part::new(
+            "v1/concurrency".into(),
+            Box::new(|_, _, _| {
+                vec![Verdict::skip(
+                    SuiteId::Concurrency,
+                    "v1/concurrency",
+                    &[],
+                    "the concurrency scenarios race the calls of the v2 interface; the v1 region has none of its data fds or its reset deferral",
+                )]
+            }),
+        )]
+    }
 }
 
 /// The parts suite `suite` runs, by name.
@@ -252,6 +285,11 @@ pub fn plan_of<T: ProtocolSuites>(model: &T, opts: &Options, suite: SuiteId) -> 
         SuiteId::Explore => vec![format!("{}/explore", model.label())],
         SuiteId::Data => model.data_parts(opts).into_iter().map(|p| p.name).collect(),
         SuiteId::Faults => model.fault_parts().into_iter().map(|p| p.name).collect(),
+        SuiteId::Concurrency => model
+            .concurrency_parts(opts)
+            .into_iter()
+            .map(|p| p.name)
+            .collect(),
         SuiteId::Setup | SuiteId::Sweep | SuiteId::Wire => Vec::new(),
     }
 }
@@ -270,6 +308,7 @@ pub fn run_suite<T: ProtocolSuites>(
         SuiteId::Explore => explore::run(model, src, opts.depth, opts.max_failures).0,
         SuiteId::Data => until_halted(model, src, dst, model.data_parts(opts)),
         SuiteId::Faults => until_halted(model, src, dst, model.fault_parts()),
+        SuiteId::Concurrency => until_halted(model, src, dst, model.concurrency_parts(opts)),
         SuiteId::Setup | SuiteId::Sweep | SuiteId::Wire => Vec::new(),
     }
 }

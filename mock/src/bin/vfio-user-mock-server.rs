@@ -1,7 +1,7 @@
 //! `vfio-user-mock-server`: the mock device behind a vfio-user socket.
 //!
 //! `vfio-user-mock-server --socket /tmp/mock.sock [--flags 5] [--mutant NAME]`
-//! serves clients one after another until killed.
+//! serves clients concurrently until killed.
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -14,9 +14,16 @@ use vfio_mig_model::ProtocolName;
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
-    /// The UNIX socket to listen on (removed first if it exists).
+    /// The UNIX socket to listen on. A socket file left there by a server
+    /// that is gone is removed first; any other file, or a socket a server
+    /// still listens on, is an error.
     #[arg(long)]
     socket: std::path::PathBuf,
+    /// How long one message may take to arrive whole once its first byte
+    /// came, and a reply to be taken, in milliseconds: a client that
+    /// trickles or stops reading loses its connection.
+    #[arg(long, default_value_t = 10_000)]
+    message_deadline_ms: u64,
     /// Migration flags as bits (vfio-user servers use 1 or 5: no P2P).
     #[arg(long, default_value_t = 5)]
     flags: u64,
@@ -42,13 +49,40 @@ fn run(args: Args) -> Result<(), String> {
             .ok_or_else(|| format!("--mutant: no v2 mutant {name:?} (see `vfio-mig mutants`)"))?;
         config.mutant = Some(m);
     }
-    let _ = std::fs::remove_file(&args.socket);
+    remove_stale(&args.socket)?;
+    if args.message_deadline_ms == 0 || args.message_deadline_ms > 86_400_000 {
+        return Err(format!(
+            "--message-deadline-ms {}: give 1 to 86400000 (a day)",
+            args.message_deadline_ms
+        ));
+    }
     let listener = std::os::unix::net::UnixListener::bind(&args.socket)
         .map_err(|e| format!("{}: cannot listen: {e}", args.socket.display()))?;
     eprintln!("serving the mock on {}", args.socket.display());
     MockServer::new(config, args.instance)
+        .with_message_deadline(std::time::Duration::from_millis(args.message_deadline_ms))
         .serve(&listener)
         .map_err(|e| format!("{}: {e}", args.socket.display()))
+}
+
+/// Removes `path` only when it is a socket no server listens on.
+fn remove_stale(path: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    if !meta.file_type().is_socket() {
+        return Err(format!(
+            "{}: exists and is not a socket; not removed (choose another --socket)",
+            path.display()
+        ));
+    }
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(format!("{}: a server is listening on it", path.display()));
+    }
+    std::fs::remove_file(path).map_err(|e| format!("{}: cannot remove the stale socket: {e}", path.display()))
 }
 
 fn main() -> ExitCode {

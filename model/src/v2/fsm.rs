@@ -469,7 +469,14 @@ impl Fsm {
             out.push(Expect::Bytes { min: 0, max: 0 }, Kind::Normal, &[V2_STREAM_004]);
         } else if continues(&sess, data) {
             out.push(Expect::Bytes { min: 1, max: len }, Kind::Normal, &[V2_STREAM_004]);
-            out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_STREAM_004]);
+            if matches!(data, DataTag::Corrupt { .. }) {
+                // A device that checks its data as it comes may refuse
+                // altered bytes at once; the resume is then due to fail.
+                out.governing.push(V2_STREAM_006);
+                out.push(Expect::Err(ErrnoSet::Any), Kind::Normal, &[V2_STREAM_006]);
+            } else {
+                out.push(Expect::Err(ErrnoSet::Any), Kind::Fault, &[V2_STREAM_004]);
+            }
         } else {
             // Not the next bytes of one stream: the device may take
             // them (and must refuse the resume later) or refuse now.
