@@ -7,6 +7,10 @@
 # pair the way a driver steps through it. The output, in the format
 # documented at the top of harness.c, goes to
 #   target/nextstate/VERSION/next-state.txt
+# Every case is then compared with the model by
+#   vfio-mig uapi-check --next-state target/nextstate/VERSION/next-state.txt
+# (result, path, first return value, WARN_ON count; a LOOP or HANG is always a
+# failure that says so).
 # Self-check: the same function with a table entry altered so that
 # STOP_COPY -> PRE_COPY cycles (STOP_COPY -> STOP -> STOP_COPY ..., the shape
 # of the spinning the 6.2 .. 6.12.116 kernels had) must be reported as LOOP,
@@ -110,5 +114,20 @@ echo "with the spin alteration: $(summary "$work/next-state_spin.txt")"
 grep -q '^flags=1 from=1 to=2 first=HANG result=HANG path=1 ' "$work/next-state_spin.txt" \
   || fail "the harness did not report the altered STOP -> RUNNING as HANG"
 echo "self-check: the unaltered function has no LOOP or HANG; both alterations were caught"
+
+# Each case against the model, in Rust.
+vfio_mig() { cargo run -q --locked -p vfio-mig-conformance -- "$@"; }
+vfio_mig uapi-check --next-state "$out" \
+  || fail "$KSRC_PKG's vfio_mig_get_next_state disagrees with the model (above)"
+for v in loop:'flags=7 STOP_COPY -> PRE_COPY: LOOP' spin:'flags=1 STOP -> RUNNING: HANG'; do
+  set +e
+  got=$(vfio_mig uapi-check --next-state "$work/next-state_${v%%:*}.txt")
+  rc=$?
+  set -e
+  echo "$got" | grep -F "${v#*:}" || true
+  [ "$rc" = 1 ] && echo "$got" | grep -qF "${v#*:}" \
+    || fail "uapi-check --next-state did not report the ${v%%:*} alteration as ${v#*:}"
+done
+echo "self-check: uapi-check --next-state agrees with the unaltered function and names both alterations"
 echo "nextstate $ver: $(since "$t0") s"
 ran

@@ -15,7 +15,12 @@
 # installed in the trixie root and run there (bookworm's qemu-system-x86
 # would remove the machine's newer qemu-utils). Installed system-wide, only
 # if missing: cpio, and debootstrap when the trixie root is needed.
-# Usage: ci/vm/guest.sh [--kernel 6.12|7.3] [--update]
+# With --qemu the guest runs QEMU instead of the suites: trixie-backports'
+# QEMU, nested under TCG, migrates a paused VM holding one mtty instance into
+# a second QEMU holding the other, with the recorder preloaded into both, and
+# both traces are checked with `vfio-mig check-trace` and compared with
+# reports/mtty/qemu/ (ci/vm/qemu-job.sh; stage guest-qemu-KERNEL).
+# Usage: ci/vm/guest.sh [--kernel 6.12|7.3] [--qemu] [--update]
 #   exit 0: the guest ran the suites and mtty behaved as the committed
 #           reports say (its known deviations included), or the job was
 #           skipped outside CI (see ci/lib.sh: stage guest-KERNEL);
@@ -25,17 +30,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source ci/lib.sh
-kernel=6.12; update=false
+kernel=6.12; update=false; qemu_mode=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --kernel) kernel=${2:?--kernel needs 6.12 or 7.3}; shift 2 ;;
     --kernel=*) kernel=${1#--kernel=}; shift ;;
     --update) update=true; shift ;;
-    *) echo "usage: ci/vm/guest.sh [--kernel 6.12|7.3] [--update]" >&2; exit 1 ;;
+    --qemu) qemu_mode=true; shift ;;
+    *) echo "usage: ci/vm/guest.sh [--kernel 6.12|7.3] [--qemu] [--update]" >&2; exit 1 ;;
   esac
 done
 case "$kernel" in 6.12 | 7.3) ;; *) echo "unknown kernel $kernel (known: 6.12, 7.3)" >&2; exit 1 ;; esac
-stage_begin "guest-$kernel"
+if $qemu_mode; then stage_begin "guest-qemu-$kernel"; else stage_begin "guest-$kernel"; fi
 repo=$REPO
 work="$TARGET/vm/$kernel"
 want_dir="$repo/reports/mtty/$kernel"
@@ -169,7 +175,7 @@ else
   # for the kbuild tools).
   t0=$(now)
   root_pkgs=("linux-headers-$kver" make binutils libc6-dev)
-  $qemu_in_root && root_pkgs+=(qemu-system-x86)
+  { $qemu_in_root || $qemu_mode; } && root_pkgs+=(qemu-system-x86)
   trixie_root "${root_pkgs[@]}" || skip "$WHY"
   timed "trixie root" "$t0"
   t0=$(now)
@@ -189,15 +195,21 @@ else
   timed "mtty build" "$t0"
 fi
 
-if $qemu_in_root && [ "$kernel" = 6.12 ]; then
+if { $qemu_in_root || $qemu_mode; } && [ "$kernel" = 6.12 ]; then
   t0=$(now)
-  trixie_root qemu-system-x86 || skip "no QEMU on this machine and none from trixie: $WHY"
+  trixie_root qemu-system-x86 || skip "trixie's QEMU could not be had: $WHY"
   timed "trixie root" "$t0"
 fi
 if $qemu_in_root; then
   echo "QEMU: $($SUDO chroot "$txroot" qemu-system-x86_64 --version | head -1) (trixie, in the trixie root)"
 else
   echo "QEMU: $(qemu-system-x86_64 --version | head -1) (this machine's)"
+fi
+
+# QEMU as the migrating client: its own guest, its own results.
+if $qemu_mode; then
+  # shellcheck source=ci/vm/qemu-job.sh
+  source "$repo/ci/vm/qemu-job.sh"
 fi
 
 # The conformance runner, linked statically so the guest needs no libraries.

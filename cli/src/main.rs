@@ -62,7 +62,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::exec(&catalogue, args),
         Command::Diff(args) => cmd::diff::exec(args),
         Command::CheckTrace(args) => cmd::check_trace::exec(&catalogue, args),
-        Command::UapiCheck(args) => cmd::uapi_check::exec(args),
+        Command::UapiCheck(args) => cmd::uapi_check::exec(&catalogue, args),
         Command::Mutants => {
             print!("{}", cmd::mutants::text());
             Ok(ExitCode::SUCCESS)
