@@ -443,7 +443,7 @@ fn citations(cat: &Catalogue, version: (u32, u32)) -> BTreeMap<(String, Anchor),
         else {
             continue;
         };
-        if v < (5, 18) || v > version || !(s.doc.starts_with("include/") || s.doc.starts_with("drivers/")) {
+        if v < (5, 18) || v > version || !vfio_mig_cli::uapi_drift::cited::in_kernel_tree(&s.doc) {
             continue;
         }
         let a = Anchor::of(&s.at)

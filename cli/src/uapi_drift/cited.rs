@@ -266,7 +266,7 @@ pub fn collect(
             skip("not a kernel file");
             continue;
         };
-        if !(doc.starts_with("include/") || doc.starts_with("drivers/") || doc.starts_with("samples/")) {
+        if !in_kernel_tree(doc) {
             skip("not a kernel file");
             continue;
         }
@@ -617,4 +617,12 @@ mod tests {
             .unwrap_err()
             .contains("names no"));
     }
+}
+
+/// Whether a citation's document is a file of the kernel tree the gate
+/// reads (the uAPI header, the VFIO core, the sample drivers).
+pub fn in_kernel_tree(doc: &str) -> bool {
+    ["include/", "drivers/", "samples/"]
+        .iter()
+        .any(|p| doc.starts_with(p))
 }
