@@ -546,6 +546,14 @@ pub fn compare(now: &CitedSet, snapshot: &BTreeMap<(String, Anchor), Cited>) -> 
     out
 }
 
+/// Whether a citation's document is a file of the kernel tree the gate
+/// reads (the uAPI header, the VFIO core, the sample drivers).
+pub fn in_kernel_tree(doc: &str) -> bool {
+    ["include/", "drivers/", "samples/"]
+        .iter()
+        .any(|p| doc.starts_with(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -617,12 +625,4 @@ mod tests {
             .unwrap_err()
             .contains("names no"));
     }
-}
-
-/// Whether a citation's document is a file of the kernel tree the gate
-/// reads (the uAPI header, the VFIO core, the sample drivers).
-pub fn in_kernel_tree(doc: &str) -> bool {
-    ["include/", "drivers/", "samples/"]
-        .iter()
-        .any(|p| doc.starts_with(p))
 }
