@@ -238,6 +238,9 @@ repro="$want_dir/reproducers/v2-stop-copy-p2p-pre-copy-faults-bad-stream-garbage
 if [ -f "$repro" ]; then
   cc -static -O1 -I "$KSRC/installed/include/uapi" -o "$init/bin/repro" "$repro" \
     || fail "the C reproducer did not build"
+  # How many instances it opens: a check that saves on one instance and
+  # resumes on the other replays on both.
+  if grep -q 'argc != 5' "$repro"; then echo 2 > "$init/repro.instances"; else echo 1 > "$init/repro.instances"; fi
 fi
 # A small C program that migrates mtty, run under the recorder (a dynamic
 # program and a preloaded library: the loader and the libraries they need
@@ -287,9 +290,11 @@ for t in /traces/*.json; do
   /bin/vfio-mig check-trace $t > /t.log 2>&1; echo "GUEST: TRACE $?"; sed 's/^/GUEST: trace: /' /t.log
 done
 if [ -x /bin/repro ]; then
-  u=83b8f4f2-509f-382f-3c1e-e6bfe0fa1001
-  g=$(basename $(readlink /sys/bus/mdev/devices/$u/iommu_group))
-  /bin/repro /dev/vfio/$g $u > /repro.log 2>&1
+  if [ "$(cat /repro.instances)" = 2 ]; then
+    /bin/repro /dev/vfio/$g1 $u1 /dev/vfio/$g2 $u2 > /repro.log 2>&1
+  else
+    /bin/repro /dev/vfio/$g1 $u1 > /repro.log 2>&1
+  fi
   echo "GUEST: REPRO $?"
   sed 's/^/GUEST: repro: /' /repro.log
 fi

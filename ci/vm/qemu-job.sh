@@ -208,8 +208,18 @@ for side in source destination; do
     out=$("$vfio_mig" check-trace $decide "$t" 2>&1)
     rc=$?
     set -e
+    echo "$side: vfio-mig check-trace ${decide:+$decide }: $out (exit code $rc)"
     # How many steps a trace has depends on how often QEMU polled in
-    # PRE_COPY (timing); the verdict does not.
+    # PRE_COPY (timing), and so does whether it read pre-copy data to its
+    # end, where mtty answers 0 instead of ENOMSG (a known deviation): a
+    # verdict that breaks only mtty's known deviations and a clean one are
+    # written alike, anything else as it is.
+    rules=$(echo "$out" | grep -oE '\[V2-[^]]*\]' | head -1 | tr -d '[],' || true)
+    known=true
+    for r in $rules; do grep -q "requirement: $r\$" "$want_dir/deviations.yaml" || known=false; done
+    if [ $rc = 0 ] || { [ -n "$rules" ] && $known; }; then
+      out="$side.jsonl: no rule broken but mtty's known deviations"; rc=known
+    fi
     { echo "\$ vfio-mig check-trace ${decide:+$decide }$side.jsonl"
       echo "${out//$t/$side.jsonl}" | sed -E 's/: [0-9]+ steps, every one allowed/: every step allowed/'
       echo "exit code $rc"; } >> "$qwork/now/$side.check.txt"

@@ -311,8 +311,8 @@ pub fn table() -> Vec<Known> {
         outside("struct vfio_device_feature_dma_buf.flags", field("__u32", 8), DMA_BUF).since("7.3"),
         outside("struct vfio_device_feature_dma_buf.nr_ranges", field("__u32", 12), DMA_BUF).since("7.3"),
         outside("struct vfio_device_feature_dma_buf.dma_ranges", field("struct vfio_region_dma_range[]", 16), DMA_BUF).since("7.3"),
-        // PRECOPY_INFOv2 (feature 12) and VFIO_PRECOPY_INFO_REINIT (Linux 7.3)
-        // belong here as model facts once the model has them.
+        model("VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2", num(uapi::FEATURE_MIG_PRECOPY_INFO_V2), &[V2_PRE_008]).since("7.3"),
+        model("VFIO_PRECOPY_INFO_REINIT", num(uapi::PRECOPY_INFO_REINIT), &[V2_PRE_010]).since("7.3"),
         outside("VFIO_DEVICE_FEATURE_ZPCI_ERROR", num(13u32), "s390 PCI error information").since("7.3"),
         outside("struct vfio_device_feature_zpci_err", PRESENT, "s390 PCI error information").since("7.3"),
         outside("struct vfio_device_feature_zpci_err.data", field("__aligned_u64", 0), "s390 PCI error information").since("7.3"),
