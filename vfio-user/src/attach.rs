@@ -7,6 +7,7 @@
 //! Like [`crate::region`], these are not [`crate::Request`] variants: a
 //! server dispatches on the header's command number first.
 
+use crate::le::{u32_at, u64_at};
 use crate::region::{RegionAccess, RegionInfo};
 
 /// Command number of DMA_MAP (*Commands*).
@@ -30,16 +31,6 @@ pub const IRQ_SET_DATA_BOOL: u32 = 1 << 1;
 pub const IRQ_SET_DATA_EVENTFD: u32 = 1 << 2;
 /// SET_IRQS flag bits 3-5: the actions MASK, UNMASK, TRIGGER.
 pub const IRQ_SET_ACTIONS: u32 = 0b111 << 3;
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(w)
-}
 
 /// Why one of these requests breaks the specification (a server answers
 /// EINVAL).

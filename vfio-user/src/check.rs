@@ -35,6 +35,7 @@ use crate::codec::{
     FEATURE_DMA_LOGGING_START, FEATURE_DMA_LOGGING_STOP, FEATURE_GET, FEATURE_MASK, FEATURE_MIGRATION,
     FEATURE_MIG_DEVICE_STATE, FEATURE_PROBE, FEATURE_SET, MIG_DATA_HEADER_LEN,
 };
+use crate::le::{u32_at, u64_at};
 use thiserror::Error;
 
 /// EINVAL, the errno libvfio-user answers a malformed request with.
@@ -200,23 +201,6 @@ impl RequestError {
     pub fn errno(&self) -> u32 {
         EINVAL
     }
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes([
-        b[at],
-        b[at + 1],
-        b[at + 2],
-        b[at + 3],
-        b[at + 4],
-        b[at + 5],
-        b[at + 6],
-        b[at + 7],
-    ])
 }
 
 fn need(command: Command, payload: &[u8], need: usize) -> Result<(), RequestError> {

@@ -18,6 +18,7 @@ pub mod check;
 pub mod codec;
 pub mod fds;
 pub mod frame;
+mod le;
 pub mod region;
 
 pub use check::{check_request, Limits, RequestError};

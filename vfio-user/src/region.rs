@@ -8,6 +8,7 @@
 //! the header's command number first.
 
 use crate::codec::CodecError;
+use crate::le::{u32_at, u64_at};
 
 /// Command number of DEVICE_GET_REGION_INFO (*Commands*).
 pub const DEVICE_GET_REGION_INFO: u16 = 5;
@@ -26,16 +27,6 @@ pub const REGION_FLAG_WRITE: u32 = 1 << 1;
 pub const REGION_FLAG_MMAP: u32 = 1 << 2;
 /// Region info flag bit 3: region capabilities follow the fixed fields.
 pub const REGION_FLAG_CAPS: u32 = 1 << 3;
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(w)
-}
 
 fn truncated(what: &str, need: usize, got: usize) -> CodecError {
     CodecError::Truncated {
