@@ -44,29 +44,14 @@ pub struct DiffArgs {
 /// [`limits::diff_steps`]) and options that do not apply to the adapter.
 pub fn check_args(args: &DiffArgs) -> Result<(), String> {
     limits::diff_steps(args.sequences, args.len)?;
-    let adapter = args.adapter.name();
-    if args.adapter == AdapterKind::Mock {
-        for (option, value) in [("--device", &args.device), ("--device2", &args.device2)] {
-            if let Some(v) = value {
-                return Err(format!(
-                    "{option} {v}: the mock adapter has no device to name (pass --adapter vfio or vfio-user)"
-                ));
-            }
-        }
-    } else {
-        let mock_only = [
+    super::run::refuse_inapplicable(
+        args.adapter,
+        [&args.device, &args.device2],
+        [
             ("--flags", args.flags.map(|f| f.to_string())),
             ("--mutant", args.mutant.clone()),
-        ];
-        for (option, value) in mock_only {
-            if let Some(v) = value {
-                return Err(format!(
-                    "{option} {v}: applies to the mock adapter only; the {adapter} adapter's devices have their own"
-                ));
-            }
-        }
-    }
-    Ok(())
+        ],
+    )
 }
 
 /// Sequences compared per step of the progress bar.

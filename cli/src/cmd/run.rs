@@ -157,8 +157,38 @@ pub fn check_args(args: &RunArgs) -> Result<(), String> {
             "--server-cmd `{cmd}` starts vfio-user servers: it needs --adapter vfio-user"
         ));
     }
-    if args.adapter == AdapterKind::Mock {
-        for (option, value) in [("--device", &args.device), ("--device2", &args.device2)] {
+    if args.adapter != AdapterKind::Mock && args.protocol == ProtocolArg::V1 {
+        return Err(format!("--protocol v1: the {adapter} adapter speaks v2 only"));
+    }
+    refuse_inapplicable(
+        args.adapter,
+        [&args.device, &args.device2],
+        [
+            ("--flags", args.flags.map(|f| f.to_string())),
+            ("--mutant", args.mutant.clone()),
+            ("--state-len", args.state_len.map(|l| l.to_string())),
+        ],
+    )?;
+    if let (Some(dir), ProtocolArg::V1) = (&args.traces, args.protocol) {
+        return Err(format!(
+            "--traces {}: traces are written in the v2 trace format; a v1 run has none",
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses the options that do not apply to `adapter`: devices named for
+/// the mock (`devices`: --device, --device2), or the mock's own settings
+/// (`mock_only`, each with its value if given) for a real device.
+pub fn refuse_inapplicable<const N: usize>(
+    adapter: AdapterKind,
+    devices: [&Option<String>; 2],
+    mock_only: [(&str, Option<String>); N],
+) -> Result<(), String> {
+    let name = adapter.name();
+    if adapter == AdapterKind::Mock {
+        for (option, value) in ["--device", "--device2"].into_iter().zip(devices) {
             if let Some(v) = value {
                 return Err(format!(
                     "{option} {v}: the mock adapter has no device to name (pass --adapter vfio or vfio-user)"
@@ -166,27 +196,13 @@ pub fn check_args(args: &RunArgs) -> Result<(), String> {
             }
         }
     } else {
-        if args.protocol == ProtocolArg::V1 {
-            return Err(format!("--protocol v1: the {adapter} adapter speaks v2 only"));
-        }
-        let mock_only = [
-            ("--flags", args.flags.map(|f| f.to_string())),
-            ("--mutant", args.mutant.clone()),
-            ("--state-len", args.state_len.map(|l| l.to_string())),
-        ];
         for (option, value) in mock_only {
             if let Some(v) = value {
                 return Err(format!(
-                    "{option} {v}: applies to the mock adapter only; the {adapter} adapter's device has its own"
+                    "{option} {v}: applies to the mock adapter only; the {name} adapter's devices have their own"
                 ));
             }
         }
-    }
-    if let (Some(dir), ProtocolArg::V1) = (&args.traces, args.protocol) {
-        return Err(format!(
-            "--traces {}: traces are written in the v2 trace format; a v1 run has none",
-            dir.display()
-        ));
     }
     Ok(())
 }
@@ -289,16 +305,40 @@ pub fn reference_mock_report(catalogue: &Catalogue) -> Report {
 }
 
 #[cfg(any(feature = "adapter-vfio", feature = "adapter-vfio-user"))]
-fn named(name: &str, desc: &Option<Description>) -> (String, Option<MigrationFlags>, Transport, bool, Uapi) {
-    match desc {
-        Some(d) => (
-            format!("{name}: {}", d.name),
-            d.flags,
-            d.transport,
-            d.data_size,
-            d.uapi,
-        ),
-        None => (name.to_owned(), None, Transport::KernelFd, false, Uapi::default()),
+impl Outcome {
+    /// A real device's run: named `adapter: <device>` from its description,
+    /// or by the adapter alone when it never described itself.
+    fn of_device(
+        adapter: &str,
+        desc: &Option<Description>,
+        stopped: Option<vfio_mig_report::StopInfo>,
+        verdicts: Vec<Verdict>,
+    ) -> Self {
+        let (device, flags, transport, data_size, uapi) = match desc {
+            Some(d) => (
+                format!("{adapter}: {}", d.name),
+                d.flags,
+                d.transport,
+                d.data_size,
+                d.uapi,
+            ),
+            None => (
+                adapter.to_owned(),
+                None,
+                Transport::KernelFd,
+                false,
+                Uapi::default(),
+            ),
+        };
+        Outcome {
+            device,
+            flags,
+            transport,
+            data_size,
+            uapi,
+            stopped,
+            verdicts,
+        }
     }
 }
 
@@ -315,18 +355,8 @@ fn run_real(
     }
     let factory = vfio_mig_adapters::Factory::with_devices(kind, args.device.clone(), args.device2.clone());
     let run = progress::over_suites::<Fsm, _>(&factory, |f, p| suites::run_all::<Fsm>(f, profile, opts, p));
-    let (device, flags, transport, data_size, uapi) = named(kind.name, &run.device);
     let stopped = run.stopped.as_ref().map(Into::into);
-    let verdicts = run.verdicts;
-    Ok(Outcome {
-        device,
-        flags,
-        transport,
-        data_size,
-        uapi,
-        stopped,
-        verdicts,
-    })
+    Ok(Outcome::of_device(kind.name, &run.device, stopped, run.verdicts))
 }
 
 #[cfg(feature = "adapter-vfio")]
@@ -370,7 +400,6 @@ fn run_adapter_vfio_user(args: &RunArgs, opts: &Options, profile: Profile) -> Re
     let probe = Probe::from_env().map_err(|e| e.to_string())?.unwrap_or_default();
     let factory = VfioUserFactory::new(servers, opts.timeout, probe);
     let run = progress::over_suites::<Fsm, _>(&factory, |f, p| suites::run_all::<Fsm>(f, profile, opts, p));
-    let (device, flags, transport, data_size, uapi) = named(vfio_mig_adapters::VFIO_USER.name, &run.device);
     let stopped = run.stopped.as_ref().map(Into::into);
     let mut verdicts = run.verdicts;
     let setup = verdicts.iter().any(|v| v.suite == SuiteId::Setup);
@@ -378,15 +407,12 @@ fn run_adapter_vfio_user(args: &RunArgs, opts: &Options, profile: Profile) -> Re
         verdicts.extend(factory.post_run(verdicts.iter().any(|v| v.halts)));
     }
     factory.shutdown();
-    Ok(Outcome {
-        device,
-        flags,
-        transport,
-        data_size,
-        uapi,
+    Ok(Outcome::of_device(
+        vfio_mig_adapters::VFIO_USER.name,
+        &run.device,
         stopped,
         verdicts,
-    })
+    ))
 }
 
 #[cfg(not(feature = "adapter-vfio-user"))]
