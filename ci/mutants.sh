@@ -9,8 +9,8 @@
 # (round-robin, so every shard is a sample of the whole crate); without a
 # shard, every shard of 8 runs in turn. Shards already done are skipped, so
 # the script resumes where it stopped; their results stay in
-# target/mutants/CRATE/shard-K-of-N/. MUTANTS_AGAIN=1 re-tests, in every
-# shard done, the mutants it did not catch (after a new test).
+# target/mutants/CRATE/shard-K-of-N/. MUTANTS_AGAIN=1 runs the shards named
+# again from scratch (after a new test).
 # MUTANTS_REPORT_ONLY=1 only rewrites reports/mutation.md.
 #
 # The model's mutants are judged by the model's own tests (-p
@@ -49,16 +49,17 @@ if [ -z "${MUTANTS_REPORT_ONLY:-}" ]; then
   for shard in "${shards[@]}"; do
     k=${shard%/*}; n=${shard#*/}
     out="target/mutants/$crate/shard-$k-of-$n"
-    again=()
     if [ -f "$out/done" ]; then
       [ -n "${MUTANTS_AGAIN:-}" ] || { echo "shard $shard of $crate: done before"; continue; }
-      again=(--iterate)
+      # Again from scratch: cargo-mutants' --iterate drops the mutants
+      # caught before and then shards what is left, which is another set.
+      rm -rf "$out"
     fi
     mkdir -p "$out"
     start=$(date +%s)
     # Exit codes: 0 every mutant caught, 2 some missed, 3 some timed out.
     cargo mutants -p "$package" "${tests[@]}" --jobs 1 --timeout 300 --build-timeout 900 \
-      --shard "$shard" --sharding round-robin "${again[@]}" -o "$out" 2>&1 | tee "$out/log"
+      --shard "$shard" --sharding round-robin -o "$out" 2>&1 | tee "$out/log"
     rc=${PIPESTATUS[0]}
     case $rc in
       0|2|3) echo "$(( $(date +%s) - start ))" > "$out/done" ;;
