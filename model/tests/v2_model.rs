@@ -862,3 +862,65 @@ fn a_refusal_leaves_the_state_as_it_was() {
     assert_eq!(violation(&m, &steps), [V2_ARC_007, V2_ERR_004]);
     run(&m, &[(Op::Set(Error), einval), (Op::Get, Outcome::State(2))]);
 }
+
+/// A data fd the user closed is bad to the file layer from then on,
+/// whatever its number: only EBADF may answer a read on it.
+#[test]
+fn a_closed_fd_is_bad_whatever_its_number() {
+    covers!("V2-FD-004");
+    let m = all();
+    // fd#0 from the first STOP_COPY, fd#1 from the second; fd#1 closed.
+    let steps = [
+        (Op::Set(StopCopy), ok(true)),
+        (Op::Set(Stop), ok(false)),
+        (Op::Set(StopCopy), ok(true)),
+        (Op::Close { fd: FdRef(1) }, Outcome::Done),
+    ];
+    let b = run(&m, &steps);
+    let read = Op::Read { fd: FdRef(1), len: 8 };
+    m.advance(&b, &read, &Outcome::Err(Errno::EBADF)).unwrap();
+    assert!(m.advance(&b, &read, &Outcome::Bytes(8)).is_err());
+}
+
+/// Leaving ERROR by a SET breaks V2-ERR-003 (only a reset leaves it), not
+/// the arc table's rule.
+#[test]
+fn a_set_out_of_error_is_blamed_on_the_error_rule() {
+    covers!("V2-ERR-003");
+    let m = all();
+    let into_error = [
+        (Op::Set(StopCopy), Outcome::Err(Errno::EIO)),
+        (Op::Get, Outcome::State(Error.number())),
+    ];
+    let mut steps = into_error.to_vec();
+    steps.push((Op::Set(Running), ok(false)));
+    assert_eq!(violation(&m, &steps), [V2_ERR_003]);
+}
+
+/// No path leads into or out of ERROR, or from or to a state the flags do
+/// not provide: such a SET is refused, never carried out.
+#[test]
+fn no_path_touches_error_or_an_unsupported_state() {
+    covers!("V2-ARC-008", "V2-ERR-003", "V2-FLAG-003");
+    use vfio_mig_model::v2::arcs::shortest_paths;
+    for flags in MigrationFlags::accepted() {
+        for from in MigState::ALL {
+            for to in MigState::ALL {
+                let refused = from == Error || to == Error || !flags.supports(from) || !flags.supports(to);
+                if refused {
+                    assert!(
+                        shortest_paths(flags, from, to).is_empty(),
+                        "{flags:?}: {from} -> {to}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The model judges PRECOPY_INFO as a device with PRE_COPY answers it.
+#[test]
+fn precopy_info_is_judged_when_the_device_has_pre_copy() {
+    covers!("V2-PRE-001");
+    assert!(fsm(0b101).precopy_info());
+}
