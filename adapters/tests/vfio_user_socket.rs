@@ -452,47 +452,50 @@ fn huge_announced_transfer_sizes_are_bounded() {
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut s) = stream else { return };
-                while let Ok((h, payload)) = read_frame(&mut s, 1 << 24) {
-                    let r = Header {
-                        flags: TYPE_REPLY,
-                        ..h
-                    };
-                    let reply = match Command::from_number(h.command) {
-                        Some(Command::Version) => Reply::Version {
-                            major: 0,
-                            minor: 1,
-                            caps: format!(r#"{{"capabilities":{{"max_data_xfer_size":{max}}}}}"#),
-                        },
-                        Some(Command::DeviceGetInfo) => Reply::DeviceInfo {
-                            flags: 1,
-                            num_regions: 0,
-                            num_irqs: 0,
-                        },
-                        Some(Command::DeviceFeature) => {
-                            let Some(f) = payload.get(4..8) else { continue };
-                            let flags = u32::from_le_bytes(f.try_into().unwrap());
-                            Reply::Feature {
-                                argsz: 16,
-                                flags,
-                                data: if flags & 0xffff == 1 {
-                                    1u64.to_le_bytes().to_vec()
-                                } else {
-                                    vec![2, 0, 0, 0, 0, 0, 0, 0]
-                                },
+                // One thread per connection: a connection the client left
+                // open never holds up the next one.
+                std::thread::spawn(move || {
+                    while let Ok((h, payload)) = read_frame(&mut s, 1 << 24) {
+                        let r = Header {
+                            flags: TYPE_REPLY,
+                            ..h
+                        };
+                        let reply = match Command::from_number(h.command) {
+                            Some(Command::Version) => Reply::Version {
+                                major: 0,
+                                minor: 1,
+                                caps: format!(r#"{{"capabilities":{{"max_data_xfer_size":{max}}}}}"#),
+                            },
+                            Some(Command::DeviceGetInfo) => Reply::DeviceInfo {
+                                flags: 1,
+                                num_regions: 0,
+                                num_irqs: 0,
+                            },
+                            Some(Command::DeviceFeature) if payload.len() >= 8 => {
+                                let flags = u32::from_le_bytes(payload[4..8].try_into().unwrap());
+                                Reply::Feature {
+                                    argsz: 16,
+                                    flags,
+                                    data: if flags & 0xffff == 1 {
+                                        1u64.to_le_bytes().to_vec()
+                                    } else {
+                                        vec![2, 0, 0, 0, 0, 0, 0, 0]
+                                    },
+                                }
                             }
-                        }
-                        _ => {
-                            let e = Header {
-                                flags: TYPE_REPLY | 0x20,
-                                error: 22,
-                                ..h
-                            };
-                            let _ = write_frame(&mut s, e, &[]);
-                            continue;
-                        }
-                    };
-                    let _ = write_frame(&mut s, r, &reply.payload());
-                }
+                            _ => {
+                                let e = Header {
+                                    flags: TYPE_REPLY | 0x20,
+                                    error: 22,
+                                    ..h
+                                };
+                                let _ = write_frame(&mut s, e, &[]);
+                                continue;
+                            }
+                        };
+                        let _ = write_frame(&mut s, r, &reply.payload());
+                    }
+                });
             }
         });
         let factory = VfioUserFactory::new(
