@@ -81,6 +81,35 @@ ran() {
   exit 0
 }
 
+# Builds. A stage builds what README's test command (`cargo test
+# --workspace`) built, with the same feature set: a `-p` build unifies
+# features differently and would compile dependencies a second time.
+# ws_test ARGS...: `cargo test` over the workspace (`--test NAME` picks one
+# test target of whichever package has it).
+ws_test() { cargo test --workspace --locked "$@"; }
+
+# ws_built: makes sure the workspace's test build is there (at once after
+# the tests stage); its output is shown only when it fails.
+ws_built() {
+  [ -z "${WS_BUILT:-}" ] || return 0
+  local log
+  log=$(mktemp)
+  if ! ws_test --no-run >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
+  WS_BUILT=1
+}
+
+# vfio_mig ARGS...: the CLI as the workspace's test build made it.
+vfio_mig() { ws_built && "${CARGO_TARGET_DIR:-$TARGET}/debug/vfio-mig" "$@"; }
+
+# The recorder as the workspace's test build made it (the library its own
+# tests preload).
+RECORDER_SO="${CARGO_TARGET_DIR:-$TARGET}/debug/deps/libvfio_mig_recorder.so"
+
 # Seconds since the epoch, with fractions, and a duration in seconds.
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }

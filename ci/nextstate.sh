@@ -116,7 +116,6 @@ grep -q '^flags=1 from=1 to=2 first=HANG result=HANG path=1 ' "$work/next-state_
 echo "self-check: the unaltered function has no LOOP or HANG; both alterations were caught"
 
 # Each case against the model, in Rust.
-vfio_mig() { cargo run -q --locked -p vfio-mig-conformance -- "$@"; }
 vfio_mig uapi-check --next-state "$out" \
   || fail "$KSRC_PKG's vfio_mig_get_next_state disagrees with the model (above)"
 for v in loop:'flags=7 STOP_COPY -> PRE_COPY: LOOP' spin:'flags=1 STOP -> RUNNING: HANG'; do

@@ -56,7 +56,7 @@ echo "QEMU ready in $(since "$t0") s"
 
 out=$(mktemp)
 # --nocapture: the test prints what QEMU answered to the migration.
-cargo test --locked -p vfio-mig-mock --features vfio-user-server --test qemu_vfio_user -- --nocapture 2>&1 | tee "$out" \
+ws_test --test qemu_vfio_user -- --nocapture 2>&1 | tee "$out" \
   || { rm -f "$out"; fail "QEMU did not attach to or detach from the mock's server cleanly (see the test's output above)"; }
 if grep -q '^SKIP ' "$out"; then
   why=$(grep '^SKIP ' "$out" | head -1 | sed 's/^SKIP [^:]*: //')

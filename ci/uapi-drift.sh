@@ -31,7 +31,7 @@ if [ "${1:-}" = --update-cited ]; then
   for v in "${versions[@]}"; do
     rc=0; kernel_src "$v" || rc=$?
     [ $rc = 0 ] || { echo "Linux $v: $WHY" >&2; exit 1; }
-    cargo run -q --locked -p vfio-mig-conformance -- uapi-check --tree "$KSRC" --kernel "$v" \
+    vfio_mig uapi-check --tree "$KSRC" --kernel "$v" \
       --cited-text "ci/uapi/cited-$v.txt" --update-cited-text | grep -E '^(cited text|  unresolved)'
   done
   exit 0
@@ -59,18 +59,17 @@ t0=$(now)
 rc=0; kernel_src "$ver" || rc=$?
 [ $rc = 0 ] || { [ $rc = 1 ] && skip "$WHY"; fail "$WHY"; }
 
-vfio_mig() { cargo run -q --locked -p vfio-mig-conformance -- "$@"; }
 header="$KSRC/include/uapi/linux/vfio.h"
 main="$KSRC/drivers/vfio/vfio_main.c"
 snapshot="ci/uapi/cited-$ver.txt"
 echo "checking $KSRC_PKG against the model"
 vfio_mig uapi-check --tree "$KSRC" --kernel "$ver" --cited-text "$snapshot" \
   || fail "$KSRC_PKG differs from the model (above: unknown definitions, differing facts or cited text)"
-VFIO_MIG_KERNEL_SRC="$KSRC" VFIO_MIG_KERNEL_VERSION="$ver" cargo test -q --locked -p vfio-mig-conformance \
-  --test uapi_drift -- --include-ignored || fail "the test reading $KSRC_PKG's tree failed"
+VFIO_MIG_KERNEL_SRC="$KSRC" VFIO_MIG_KERNEL_VERSION="$ver" ws_test -q --test uapi_drift \
+  -- --include-ignored || fail "the test reading $KSRC_PKG's tree failed"
 # The reproducers are user programs: they compile against the headers as
 # installed for user space.
-VFIO_MIG_KERNEL_SRC="$KSRC/installed" cargo test -q --locked -p vfio-mig-report --test c_reproducers \
+VFIO_MIG_KERNEL_SRC="$KSRC/installed" ws_test -q --test c_reproducers \
   || fail "the C reproducers did not compile against $KSRC_PKG's installed uAPI"
 
 # A copy where STOP_COPY -> PRE_COPY is allowed must be caught.

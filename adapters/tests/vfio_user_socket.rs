@@ -26,6 +26,10 @@ use vfio_mig_spec::Catalogue;
 use vfio_mig_vfio_user::codec::TYPE_REPLY;
 use vfio_mig_vfio_user::{read_frame, write_frame, Command, Header, Reply, Request};
 
+// The engine's helper for spreading independent runs over the cores.
+#[path = "../../engine/tests/common/par.rs"]
+mod par;
+
 const TIMEOUT: Duration = Duration::from_secs(2);
 
 fn socket(name: &str, i: u64) -> std::path::PathBuf {
@@ -588,34 +592,44 @@ fn serve_for_a_command() {
 /// caught anyway means the list is stale.
 #[test]
 fn mutants_are_caught_through_the_socket_unless_the_transport_hides_them() {
+    let runs: Vec<(&vfio_mig_mock::MutantInfo, u64)> = MUTANTS
+        .iter()
+        .filter(|m| m.protocol == ProtocolName::V2)
+        .flat_map(|m| {
+            let mut sets: Vec<u64> = m.flag_sets.iter().map(|b| b & !0b010).collect();
+            sets.dedup();
+            sets.into_iter().map(move |bits| (m, bits))
+        })
+        .collect();
+    // Per run: whether the mutant was caught, and whether it is listed as
+    // hidden by the transport.
+    let seen = par::par_map(&runs, |(m, bits)| {
+        let mut c = config(*bits);
+        c.mutant = Some(m.mutant);
+        let verdicts = run(&servers_with(
+            &format!("{}-{bits}", m.name),
+            &c,
+            registers(256),
+            |s| s,
+        ));
+        let caught = verdicts.iter().any(|v| {
+            m.breaks.iter().any(|r| {
+                v.breaks(*r)
+                    && match r.level() {
+                        Level::Must => v.status == Status::Fail,
+                        Level::Should | Level::May => matches!(v.status, Status::Fail | Status::Warn),
+                    }
+            })
+        });
+        (caught, m.hidden_over_vfio_user.is_some())
+    });
     let mut missed = Vec::new();
     let mut hidden_but_caught = Vec::new();
-    for m in MUTANTS.iter().filter(|m| m.protocol == ProtocolName::V2) {
-        let mut sets: Vec<u64> = m.flag_sets.iter().map(|b| b & !0b010).collect();
-        sets.dedup();
-        for bits in sets {
-            let mut c = config(bits);
-            c.mutant = Some(m.mutant);
-            let verdicts = run(&servers_with(
-                &format!("{}-{bits}", m.name),
-                &c,
-                registers(256),
-                |s| s,
-            ));
-            let caught = verdicts.iter().any(|v| {
-                m.breaks.iter().any(|r| {
-                    v.breaks(*r)
-                        && match r.level() {
-                            Level::Must => v.status == Status::Fail,
-                            Level::Should | Level::May => matches!(v.status, Status::Fail | Status::Warn),
-                        }
-                })
-            });
-            match (caught, m.hidden_over_vfio_user) {
-                (false, None) => missed.push(format!("{} under flags {bits}", m.name)),
-                (true, Some(_)) => hidden_but_caught.push(m.name),
-                _ => {}
-            }
+    for ((m, bits), (caught, hidden)) in runs.iter().zip(seen) {
+        match (caught, hidden) {
+            (false, false) => missed.push(format!("{} under flags {bits}", m.name)),
+            (true, true) => hidden_but_caught.push(m.name),
+            _ => {}
         }
     }
     assert!(

@@ -214,8 +214,10 @@ fi
 
 # The conformance runner, linked statically so the guest needs no libraries.
 t0=$(now)
-bin="$repo/target/x86_64-unknown-linux-gnu/release/vfio-mig"
-RUSTFLAGS='-C target-feature=+crt-static' cargo build -q --release --locked --target x86_64-unknown-linux-gnu \
+# The `guest` profile: release at opt-level 1, which builds in two thirds of
+# the time and runs the suites as fast under emulation.
+bin="$repo/target/x86_64-unknown-linux-gnu/guest/vfio-mig"
+RUSTFLAGS='-C target-feature=+crt-static' cargo build -q --profile guest --locked --target x86_64-unknown-linux-gnu \
   -p vfio-mig-conformance --features adapter-vfio --bin vfio-mig || fail "the static runner did not build"
 
 # The initramfs: busybox, the VFIO modules, mtty, the runner and its known
@@ -245,12 +247,12 @@ fi
 # A small C program that migrates mtty, run under the recorder (a dynamic
 # program and a preloaded library: the loader and the libraries they need
 # come along).
-cargo build -q --locked -p vfio-mig-recorder || fail "the recorder did not build"
+ws_built || fail "the recorder did not build"
 cc -O1 -o "$init/bin/migrate" "$repo/ci/vm/migrate.c" || fail "migrate.c did not build"
 timed "runner, recorder and C programs" "$t0"
 t0=$(now)
 mkdir -p "$init/lib"
-cp "$repo/target/debug/libvfio_mig_recorder.so" "$init/lib/"
+cp "$RECORDER_SO" "$init/lib/libvfio_mig_recorder.so"
 for lib in $(ldd "$init/bin/migrate" "$init/lib/libvfio_mig_recorder.so" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u); do
   mkdir -p "$init$(dirname "$lib")"; cp -L "$lib" "$init$lib"
 done

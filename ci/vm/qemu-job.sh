@@ -28,8 +28,7 @@ qwork="$work/qemu"
 rm -rf "$qwork" && mkdir -p "$qwork"
 
 t0=$(now)
-cargo build -q --locked -p vfio-mig-recorder -p vfio-mig-conformance --bin vfio-mig \
-  || fail "the recorder and vfio-mig did not build"
+ws_built || fail "the recorder and vfio-mig did not build"
 guest_qemu=$($SUDO chroot "$txroot" qemu-system-x86_64 --version | head -1)
 echo "QEMU in the guest: $guest_qemu (trixie-backports, from the trixie root)"
 timed "recorder and vfio-mig" "$t0"
@@ -46,7 +45,7 @@ for m in vfio/vfio vfio/vfio_iommu_type1 vfio/mdev/mdev netfs/netfs 9p/9pnet 9p/
   case "$src" in *.xz) xz -dc "$src" > "$init/mod/$(basename "$m").ko" ;; *) cp "$src" "$init/mod/" ;; esac
 done
 cp "$build/mtty.ko" "$init/mod/"
-cp "$repo/target/debug/libvfio_mig_recorder.so" "$init/lib/"
+cp "$RECORDER_SO" "$init/lib/libvfio_mig_recorder.so"
 cat > "$init/job.sh" <<'JOB'
 #!/bin/bash
 # Runs inside the trixie root in the guest: QEMU migrates a paused VM with
@@ -191,7 +190,7 @@ for t in "$got"/traces/*.json; do
 done
 [ -n "$src_trace" ] && [ -n "$dst_trace" ] && [ "$src_trace" != "$dst_trace" ] \
   || fail "expected one source and one destination trace, got: $(ls "$got/traces")"
-vfio_mig="$repo/target/debug/vfio-mig"
+vfio_mig="${CARGO_TARGET_DIR:-$TARGET}/debug/vfio-mig"
 # A trace's calls with consecutive repeats counted once.
 shape() { grep -o '"op":"[a-z_]*"\(,"state":[0-9]\)\?' "$1" | sed 's/"op"://; s/,"state":/ /; s/"//g' | uniq; }
 mkdir -p "$qwork/now"

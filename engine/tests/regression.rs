@@ -8,7 +8,7 @@ use vfio_mig_engine::check::Status;
 use vfio_mig_engine::regression::{self, Step};
 use vfio_mig_engine::trace::Trace;
 use vfio_mig_engine::verdict::{SuiteId, Verdict};
-use vfio_mig_mock::{MockConfig, MockFactory, Mutant, MUTANTS};
+use vfio_mig_mock::{MockConfig, MockFactory, Mutant, MutantInfo, MUTANTS};
 use vfio_mig_model::reqs::{V2_ARC_007, V2_STATE_004, V2_STREAM_008};
 use vfio_mig_model::v2::{MigState, MigrationFlags, Op, Outcome};
 use vfio_mig_model::ProtocolName;
@@ -153,39 +153,47 @@ fn reproduces(factory: &MockFactory, trace: &Trace, broken: &[vfio_mig_model::Re
 /// requirement a mutant declares is thereby replayed).
 #[test]
 fn every_reproducer_of_every_mutant_reproduces_and_only_there() {
-    let mut problems = Vec::new();
-    let mut replayed = 0;
-    for m in MUTANTS {
-        let configs: Vec<MockConfig> = match m.protocol {
-            ProtocolName::V2 => m.mutant.flag_sets().map(MockConfig::v2).collect(),
-            ProtocolName::V1 => vec![MockConfig::v1()],
-        };
-        for config in configs {
-            let mut bad = config.clone();
-            bad.mutant = Some(m.mutant);
-            let verdicts: Vec<Verdict> = common::run(bad.clone(), m.protocol);
-            for v in verdicts.iter().filter(|v| {
-                matches!(v.status, Status::Fail | Status::Warn)
-                    && !v.halts
-                    && !v.trace.is_empty()
-                    && v.replayable()
-                    && !leaked(m.mutant, v)
-            }) {
-                replayed += 1;
-                let on = |c: &MockConfig| MockFactory { config: c.clone() };
-                if let Err(e) = reproduces(&on(&bad), &v.trace, &v.broken) {
-                    problems.push(format!("{} {}: on the mutant: {e}", m.name, v.name));
-                }
-                let good = match &v.trace {
-                    Trace::V2(_) => regression::check_v2(&on(&config), &regression::v2_steps(&v.trace)),
-                    _ => regression::check_v1(&on(&config), &regression::v1_steps(&v.trace)),
-                };
-                if let Err(f) = good {
-                    problems.push(format!("{} {}: on the correct mock: {f}", m.name, v.name));
-                }
+    let runs: Vec<(&MutantInfo, MockConfig)> = MUTANTS
+        .iter()
+        .flat_map(|m| {
+            let configs: Vec<MockConfig> = match m.protocol {
+                ProtocolName::V2 => m.mutant.flag_sets().map(MockConfig::v2).collect(),
+                ProtocolName::V1 => vec![MockConfig::v1()],
+            };
+            configs.into_iter().map(move |c| (m, c))
+        })
+        .collect();
+    // Per run: the reproducers replayed and the problems found.
+    let done = common::par::par_map(&runs, |(m, config)| {
+        let mut problems = Vec::new();
+        let mut replayed = 0;
+        let mut bad = config.clone();
+        bad.mutant = Some(m.mutant);
+        let verdicts: Vec<Verdict> = common::run(bad.clone(), m.protocol);
+        for v in verdicts.iter().filter(|v| {
+            matches!(v.status, Status::Fail | Status::Warn)
+                && !v.halts
+                && !v.trace.is_empty()
+                && v.replayable()
+                && !leaked(m.mutant, v)
+        }) {
+            replayed += 1;
+            let on = |c: &MockConfig| MockFactory { config: c.clone() };
+            if let Err(e) = reproduces(&on(&bad), &v.trace, &v.broken) {
+                problems.push(format!("{} {}: on the mutant: {e}", m.name, v.name));
+            }
+            let good = match &v.trace {
+                Trace::V2(_) => regression::check_v2(&on(config), &regression::v2_steps(&v.trace)),
+                _ => regression::check_v1(&on(config), &regression::v1_steps(&v.trace)),
+            };
+            if let Err(f) = good {
+                problems.push(format!("{} {}: on the correct mock: {f}", m.name, v.name));
             }
         }
-    }
+        (replayed, problems)
+    });
+    let replayed: usize = done.iter().map(|(n, _)| n).sum();
+    let problems: Vec<String> = done.into_iter().flat_map(|(_, p)| p).collect();
     assert!(replayed > 100, "only {replayed} reproducers replayed");
     assert!(
         problems.is_empty(),

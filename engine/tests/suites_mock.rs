@@ -6,7 +6,7 @@ mod common;
 use common::{options, render, run, run_with};
 use vfio_mig_engine::check::Status;
 use vfio_mig_engine::verdict::Verdict;
-use vfio_mig_mock::{MockConfig, MUTANTS};
+use vfio_mig_mock::{MockConfig, MutantInfo, MUTANTS};
 use vfio_mig_model::v2::MigrationFlags;
 use vfio_mig_model::{Level, ProtocolName};
 
@@ -60,39 +60,47 @@ fn correct_mock_passes_every_v1_suite() {
 #[test]
 fn every_mutant_is_caught_naming_the_requirement_it_breaks() {
     assert!(MUTANTS.len() >= 20, "the catalogue needs at least 20 mutants");
-    let mut missed = Vec::new();
-    for m in MUTANTS {
-        let configs: Vec<MockConfig> = match m.protocol {
-            ProtocolName::V2 => m.mutant.flag_sets().map(MockConfig::v2).collect(),
-            ProtocolName::V1 => vec![MockConfig::v1()],
-        };
-        for mut config in configs {
-            let flags = config.flags;
-            config.mutant = Some(m.mutant);
-            let verdicts = run(config, m.protocol);
-            let caught = verdicts.iter().any(|v| {
-                m.breaks.iter().any(|r| {
-                    v.breaks(*r)
-                        && match r.level() {
-                            Level::Must => v.status == Status::Fail,
-                            Level::Should | Level::May => matches!(v.status, Status::Fail | Status::Warn),
-                        }
-                })
-            });
-            if !caught {
-                let seen: Vec<String> = verdicts
-                    .iter()
-                    .filter(|v| matches!(v.status, Status::Fail | Status::Warn))
-                    .map(|v| format!("{} [{}]", v.name, vfio_mig_model::join_ids(&v.broken, ", ")))
-                    .take(5)
-                    .collect();
-                missed.push(format!(
-                    "{} under {flags} (breaks {:?}); failing checks seen: {seen:?}",
-                    m.name, m.breaks
-                ));
-            }
+    let runs: Vec<(&MutantInfo, MockConfig)> = MUTANTS
+        .iter()
+        .flat_map(|m| {
+            let configs: Vec<MockConfig> = match m.protocol {
+                ProtocolName::V2 => m.mutant.flag_sets().map(MockConfig::v2).collect(),
+                ProtocolName::V1 => vec![MockConfig::v1()],
+            };
+            configs.into_iter().map(move |c| (m, c))
+        })
+        .collect();
+    let missed: Vec<String> = common::par::par_map(&runs, |(m, config)| {
+        let flags = config.flags;
+        let mut config = config.clone();
+        config.mutant = Some(m.mutant);
+        let verdicts = run(config, m.protocol);
+        let caught = verdicts.iter().any(|v| {
+            m.breaks.iter().any(|r| {
+                v.breaks(*r)
+                    && match r.level() {
+                        Level::Must => v.status == Status::Fail,
+                        Level::Should | Level::May => matches!(v.status, Status::Fail | Status::Warn),
+                    }
+            })
+        });
+        if caught {
+            return None;
         }
-    }
+        let seen: Vec<String> = verdicts
+            .iter()
+            .filter(|v| matches!(v.status, Status::Fail | Status::Warn))
+            .map(|v| format!("{} [{}]", v.name, vfio_mig_model::join_ids(&v.broken, ", ")))
+            .take(5)
+            .collect();
+        Some(format!(
+            "{} under {flags} (breaks {:?}); failing checks seen: {seen:?}",
+            m.name, m.breaks
+        ))
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     assert!(
         missed.is_empty(),
         "mutants not caught by a check naming their requirement:\n{}",

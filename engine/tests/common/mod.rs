@@ -1,6 +1,8 @@
 //! Shared test support: running the suites against the mock.
 #![allow(dead_code)]
 
+pub mod par;
+
 use vfio_mig_engine::check::Status;
 use vfio_mig_engine::suites::{self, Options};
 use vfio_mig_engine::verdict::{SuiteId, Verdict};
