@@ -134,9 +134,15 @@ impl<'a> Deadline<'a> {
 }
 
 impl Read for Deadline<'_> {
+    /// Waits for the whole of `buf` (MSG_WAITALL) within the time left: one
+    /// call per part of a message, however the peer's writes split it. The
+    /// socket's receive timeout bounds the whole call, so it returns what
+    /// came by the deadline.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.stream.set_read_timeout(Some(self.left()?))?;
-        (&mut &*self.stream).read(buf)
+        rustix::net::recv(self.stream, buf, rustix::net::RecvFlags::WAITALL)
+            .map(|(n, _)| n)
+            .map_err(io::Error::from)
     }
 }
 
