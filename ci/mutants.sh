@@ -4,6 +4,7 @@
 # model's mutants alone take hours.
 #
 #   ci/mutants.sh [CRATE] [K/N]...
+#   ci/mutants.sh [CRATE] recheck
 #
 # CRATE is `model` (the default) or `mock`; each K/N is one shard of N
 # (round-robin, so every shard is a sample of the whole crate); without a
@@ -12,6 +13,12 @@
 # target/mutants/CRATE/shard-K-of-N/. MUTANTS_AGAIN=1 runs the shards named
 # again from scratch (after a new test).
 # MUTANTS_REPORT_ONLY=1 only rewrites reports/mutation.md.
+#
+# `recheck` runs again exactly the mutants the shards done missed (after
+# tests were written for them), into target/mutants/CRATE/recheck/: one
+# that is caught there counts as caught. Every shard and the recheck record
+# a hash of the crate's source; the report refuses to add up runs made on
+# different sources.
 #
 # The model's mutants are judged by the model's own tests (-p
 # vfio-mig-model); the mock's by its own tests and by the engine's, which
@@ -29,12 +36,19 @@ cd "$(dirname "$0")/.."
 crate=${1:-model}
 shift || true
 case "$crate" in
-  model) package=vfio-mig-model; tests=(--test-package vfio-mig-model) ;;
-  mock) package=vfio-mig-mock; tests=(--test-package vfio-mig-mock --test-package vfio-mig-engine) ;;
+  # The timeout of a mutant's tests: a few times what the unmutated tests take.
+  model) package=vfio-mig-model; tests=(--test-package vfio-mig-model); secs=60 ;;
+  mock) package=vfio-mig-mock; tests=(--test-package vfio-mig-mock --test-package vfio-mig-engine); secs=900 ;;
   *) echo "usage: ci/mutants.sh [model|mock] [K/N]..." >&2; exit 2 ;;
 esac
 shards=("$@")
-if [ ${#shards[@]} = 0 ]; then
+recheck=false
+if [ "${shards[*]:-}" = recheck ]; then recheck=true; shards=(); fi
+# The crate's source as the mutants are made from it.
+src_hash() { git ls-files -z -- "$crate/src" | xargs -0 cat | sha1sum | cut -d' ' -f1; }
+# esc: a mutant's name as a regex matching only it.
+esc() { sed -E 's/[][\\.*^$+?(){}|]/\\&/g; s/^/^/; s/$/$/'; }
+if ! $recheck && [ ${#shards[@]} = 0 ]; then
   for k in 0 1 2 3 4 5 6 7; do shards+=("$k/8"); done
 fi
 
@@ -58,14 +72,32 @@ if [ -z "${MUTANTS_REPORT_ONLY:-}" ]; then
     mkdir -p "$out"
     start=$(date +%s)
     # Exit codes: 0 every mutant caught, 2 some missed, 3 some timed out.
-    cargo mutants -p "$package" "${tests[@]}" --jobs 1 --timeout 300 --build-timeout 900 \
+    cargo mutants -p "$package" "${tests[@]}" --jobs 1 --timeout "$secs" --build-timeout 900 \
       --shard "$shard" --sharding round-robin -o "$out" 2>&1 | tee "$out/log"
     rc=${PIPESTATUS[0]}
     case $rc in
-      0|2|3) echo "$(( $(date +%s) - start ))" > "$out/done" ;;
+      0|2|3) src_hash > "$out/source"; echo "$(( $(date +%s) - start ))" > "$out/done" ;;
       *) echo "shard $shard of $crate: cargo-mutants failed (exit code $rc)" >&2; exit 1 ;;
     esac
   done
+  if $recheck; then
+    out="target/mutants/$crate/recheck"
+    res=()
+    while IFS= read -r m; do res+=(--re "$m"); done < <(
+      for d in target/mutants/"$crate"/shard-*/; do
+        [ -f "$d/done" ] && cat "$d/mutants.out/missed.txt" 2>/dev/null
+      done | sort -u | esc)
+    [ ${#res[@]} -gt 0 ] || { echo "no missed mutant of $crate to run again"; exit 0; }
+    rm -rf "$out" && mkdir -p "$out"
+    start=$(date +%s)
+    cargo mutants -p "$package" "${tests[@]}" --jobs 1 --timeout "$secs" --build-timeout 900 \
+      "${res[@]}" -o "$out" 2>&1 | tee "$out/log"
+    rc=${PIPESTATUS[0]}
+    case $rc in
+      0|2|3) src_hash > "$out/source"; echo "$(( $(date +%s) - start ))" > "$out/done" ;;
+      *) echo "the recheck of $crate: cargo-mutants failed (exit code $rc)" >&2; exit 1 ;;
+    esac
+  fi
 fi
 
 # The report, from every shard done of each crate.
@@ -86,10 +118,27 @@ key() { sed -E 's/^([^:]+):[0-9]+:[0-9]+: /\1: /'; }
   for c in model mock; do
     dirs=$(ls -d target/mutants/$c/shard-*/ 2>/dev/null | while read -r d; do [ -f "$d/done" ] && echo "$d"; done)
     [ -n "$dirs" ] || continue
-    cat_all() { for d in $dirs; do cat "$d/mutants.out/$1" 2>/dev/null; done; }
-    caught=$(cat_all caught.txt | wc -l)
-    missed=$(cat_all missed.txt | wc -l)
-    timeout=$(cat_all timeout.txt | wc -l)
+    again="target/mutants/$c/recheck"
+    [ -f "$again/done" ] || again=""
+    cat_shards() { for d in $dirs; do cat "$d/mutants.out/$1" 2>/dev/null; done; }
+    # Caught in the recheck (timed out counts as caught), with line and column.
+    rechecked() { [ -z "$again" ] || cat "$again/mutants.out/caught.txt" "$again/mutants.out/timeout.txt" 2>/dev/null; }
+    # Missed: missed by the shards and not caught by the recheck.
+    still_missed() { cat_shards missed.txt | grep -vxF -f <(rechecked; echo "-- none --") || true; }
+    # Caught by the shards or by the recheck.
+    cat_all() { if [ "$1" = caught.txt ]; then cat_shards caught.txt; rechecked; else cat_shards "$1"; fi; }
+    want=$(crate=$c src_hash)
+    for d in $dirs $again; do
+      got=$(cat "$d/source" 2>/dev/null || echo "none recorded")
+      if [ "$got" != "$want" ]; then
+        echo "$d ran on another $c/src (source hash $got, now $want): run it again" >&2
+        status=1
+      fi
+    done
+    fixed=$(rechecked | wc -l)
+    caught=$(( $(cat_shards caught.txt | wc -l) + fixed ))
+    missed=$(still_missed | wc -l)
+    timeout=$(cat_shards timeout.txt | wc -l)
     unviable=$(cat_all unviable.txt | wc -l)
     viable=$(( caught + missed + timeout ))
     done_shards=$(for d in $dirs; do basename "$d" | sed 's/shard-//; s/-of-/\//'; done | sort -t/ -n | paste -sd' ')
@@ -98,6 +147,10 @@ key() { sed -E 's/^([^:]+):[0-9]+:[0-9]+: /\1: /'; }
     echo "## $c/"
     echo
     echo "Shards run: $done_shards (round-robin; $total mutants in the crate)."
+    if [ -n "$again" ]; then
+      echo "The $(cat_shards missed.txt | wc -l) mutants the shards missed were run again against the tests"
+      echo "written since (\`ci/mutants.sh $c recheck\`, on the same source): $fixed of them are caught now and count as caught."
+    fi
     echo
     echo "| mutants tested | caught | missed | timed out (caught) | unviable | missed of viable |"
     echo "|---|---|---|---|---|---|"
@@ -106,7 +159,7 @@ key() { sed -E 's/^([^:]+):[0-9]+:[0-9]+: /\1: /'; }
     echo
     echo "Missed, each explained:"
     echo
-    cat_all missed.txt | key | sort -u | while IFS= read -r m; do
+    still_missed | key | sort -u | while IFS= read -r m; do
       why=$(awk -F'\t' -v m="$m" '$1 == "explained" && $2 == m { print $3 }' "$explained")
       if [ -n "$why" ]; then
         echo "- \`$m\`: $why"
@@ -121,7 +174,7 @@ key() { sed -E 's/^([^:]+):[0-9]+:[0-9]+: /\1: /'; }
       while IFS=$'\t' read -r m test; do
         if cat_all caught.txt | key | grep -qxF "$m"; then
           echo "- \`$m\`: $test"
-        elif cat_all missed.txt | key | grep -qxF "$m"; then
+        elif still_missed | key | grep -qxF "$m"; then
           echo "- \`$m\`: STILL MISSED ($test)"
         else
           echo "- \`$m\`: not in the shards run ($test)"
