@@ -93,7 +93,7 @@ impl ErrnoSet {
             ErrnoSet::AnyBut(x) => {
                 let e = SOME[(seed % 4) as usize];
                 if e == x {
-                    SOME[((seed + 1) % 4) as usize]
+                    SOME[((seed % 4 + 1) % 4) as usize]
                 } else {
                     e
                 }
