@@ -238,6 +238,19 @@ impl Verdict {
         self.broken.contains(&id)
     }
 
+    /// Whether this verdict reports requirement `id` broken as its level
+    /// says it must be: a FAIL for a MUST, a FAIL or a WARN for a SHOULD or
+    /// a MAY.
+    pub fn reports_broken(&self, id: Req) -> bool {
+        self.breaks(id)
+            && match id.level() {
+                vfio_mig_model::Level::Must => self.status == Status::Fail,
+                vfio_mig_model::Level::Should | vfio_mig_model::Level::May => {
+                    matches!(self.status, Status::Fail | Status::Warn)
+                }
+            }
+    }
+
     /// Time spent in device calls.
     pub fn device_time(&self) -> Duration {
         self.trace.device_time()

@@ -8,7 +8,7 @@ use vfio_mig_engine::check::Status;
 use vfio_mig_engine::regression::{self, Step};
 use vfio_mig_engine::trace::Trace;
 use vfio_mig_engine::verdict::{SuiteId, Verdict};
-use vfio_mig_mock::{MockConfig, MockFactory, Mutant, MutantInfo, MUTANTS};
+use vfio_mig_mock::{MockConfig, MockFactory, Mutant};
 use vfio_mig_model::reqs::{V2_ARC_007, V2_STATE_004, V2_STREAM_008};
 use vfio_mig_model::v2::{MigState, MigrationFlags, Op, Outcome};
 use vfio_mig_model::ProtocolName;
@@ -153,16 +153,7 @@ fn reproduces(factory: &MockFactory, trace: &Trace, broken: &[vfio_mig_model::Re
 /// requirement a mutant declares is thereby replayed).
 #[test]
 fn every_reproducer_of_every_mutant_reproduces_and_only_there() {
-    let runs: Vec<(&MutantInfo, MockConfig)> = MUTANTS
-        .iter()
-        .flat_map(|m| {
-            let configs: Vec<MockConfig> = match m.protocol {
-                ProtocolName::V2 => m.mutant.flag_sets().map(MockConfig::v2).collect(),
-                ProtocolName::V1 => vec![MockConfig::v1()],
-            };
-            configs.into_iter().map(move |c| (m, c))
-        })
-        .collect();
+    let runs = common::mutant_runs();
     // Per run: the reproducers replayed and the problems found.
     let done = common::par::par_map(&runs, |(m, config)| {
         let mut problems = Vec::new();

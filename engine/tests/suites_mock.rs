@@ -8,7 +8,7 @@ use vfio_mig_engine::check::Status;
 use vfio_mig_engine::verdict::Verdict;
 use vfio_mig_mock::{MockConfig, MutantInfo, MUTANTS};
 use vfio_mig_model::v2::MigrationFlags;
-use vfio_mig_model::{Level, ProtocolName};
+use vfio_mig_model::ProtocolName;
 
 fn assert_all_pass(verdicts: &[Verdict]) {
     let bad: Vec<String> = verdicts
@@ -60,30 +60,16 @@ fn correct_mock_passes_every_v1_suite() {
 #[test]
 fn every_mutant_is_caught_naming_the_requirement_it_breaks() {
     assert!(MUTANTS.len() >= 20, "the catalogue needs at least 20 mutants");
-    let runs: Vec<(&MutantInfo, MockConfig)> = MUTANTS
-        .iter()
-        .flat_map(|m| {
-            let configs: Vec<MockConfig> = match m.protocol {
-                ProtocolName::V2 => m.mutant.flag_sets().map(MockConfig::v2).collect(),
-                ProtocolName::V1 => vec![MockConfig::v1()],
-            };
-            configs.into_iter().map(move |c| (m, c))
-        })
-        .collect();
-    let missed: Vec<String> = common::par::par_map(&runs, |(m, config)| {
+    let runs = common::mutant_runs();
+    // One run: what it missed, if anything.
+    let judge = |(m, config): &(&MutantInfo, MockConfig)| {
         let flags = config.flags;
         let mut config = config.clone();
         config.mutant = Some(m.mutant);
         let verdicts = run(config, m.protocol);
-        let caught = verdicts.iter().any(|v| {
-            m.breaks.iter().any(|r| {
-                v.breaks(*r)
-                    && match r.level() {
-                        Level::Must => v.status == Status::Fail,
-                        Level::Should | Level::May => matches!(v.status, Status::Fail | Status::Warn),
-                    }
-            })
-        });
+        let caught = verdicts
+            .iter()
+            .any(|v| m.breaks.iter().any(|r| v.reports_broken(*r)));
         if caught {
             return None;
         }
@@ -97,10 +83,15 @@ fn every_mutant_is_caught_naming_the_requirement_it_breaks() {
             "{} under {flags} (breaks {:?}); failing checks seen: {seen:?}",
             m.name, m.breaks
         ))
-    })
-    .into_iter()
-    .flatten()
-    .collect();
+    };
+    // The runs share the cores; a race mutant, which only a well-timed pair
+    // of calls catches, is given a second run by itself before it counts as
+    // missed (the concurrency suite cannot time its calls on a loaded core).
+    let missed: Vec<String> = common::par::par_map(&runs, judge)
+        .into_iter()
+        .zip(&runs)
+        .filter_map(|(first, run)| first.and_then(|_| judge(run)))
+        .collect();
     assert!(
         missed.is_empty(),
         "mutants not caught by a check naming their requirement:\n{}",

@@ -21,6 +21,21 @@ pub fn options() -> Options {
     o
 }
 
+/// Every catalogued mutant under every configuration it declares (each of
+/// its flag sets for v2), with the correct mock's configuration.
+pub fn mutant_runs() -> Vec<(&'static vfio_mig_mock::MutantInfo, MockConfig)> {
+    vfio_mig_mock::MUTANTS
+        .iter()
+        .flat_map(|m| {
+            let configs: Vec<MockConfig> = match m.protocol {
+                ProtocolName::V2 => m.mutant.flag_sets().map(MockConfig::v2).collect(),
+                ProtocolName::V1 => vec![MockConfig::v1()],
+            };
+            configs.into_iter().map(move |c| (m, c))
+        })
+        .collect()
+}
+
 /// Every suite against the mock configured by `config`.
 pub fn run_with(config: MockConfig, protocol: ProtocolName, opts: &Options) -> Vec<Verdict> {
     run_suites(config, protocol, opts, &SuiteId::RUN)
