@@ -73,12 +73,14 @@ if [ -z "${MUTANTS_REPORT_ONLY:-}" ]; then
     fi
     mkdir -p "$out"
     start=$(date +%s)
+    # The source as cargo-mutants copies it at the start of the run.
+    hash=$(src_hash)
     # Exit codes: 0 every mutant caught, 2 some missed, 3 some timed out.
     cargo mutants -p "$package" "${tests[@]}" --jobs 1 --timeout "$secs" --build-timeout 900 \
       --shard "$shard" --sharding round-robin -o "$out" 2>&1 | tee "$out/log"
     rc=${PIPESTATUS[0]}
     case $rc in
-      0|2|3) src_hash > "$out/source"; echo "$(( $(date +%s) - start ))" > "$out/done" ;;
+      0|2|3) echo "$hash" > "$out/source"; echo "$(( $(date +%s) - start ))" > "$out/done" ;;
       *) echo "shard $shard of $crate: cargo-mutants failed (exit code $rc)" >&2; exit 1 ;;
     esac
   done
@@ -92,11 +94,12 @@ if [ -z "${MUTANTS_REPORT_ONLY:-}" ]; then
     [ ${#res[@]} -gt 0 ] || { echo "no missed mutant of $crate to run again"; exit 0; }
     rm -rf "$out" && mkdir -p "$out"
     start=$(date +%s)
+    hash=$(src_hash)
     cargo mutants -p "$package" "${tests[@]}" --jobs 1 --timeout "$secs" --build-timeout 900 \
       "${res[@]}" -o "$out" 2>&1 | tee "$out/log"
     rc=${PIPESTATUS[0]}
     case $rc in
-      0|2|3) src_hash > "$out/source"; echo "$(( $(date +%s) - start ))" > "$out/done" ;;
+      0|2|3) echo "$hash" > "$out/source"; echo "$(( $(date +%s) - start ))" > "$out/done" ;;
       *) echo "the recheck of $crate: cargo-mutants failed (exit code $rc)" >&2; exit 1 ;;
     esac
   fi

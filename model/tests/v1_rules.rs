@@ -596,6 +596,85 @@ fn a_data_size_write_before_data_offset_loads_nothing() {
     assert_eq!(judge(&m, &s), Ok(Judgement::Pass));
 }
 
+/// The belief after a reset that failed and a read of device_state that
+/// then showed the error value: the device is known to be in ERROR.
+fn in_error() -> Vec<(Op, Outcome)> {
+    vec![
+        (Op::Reset, refused(Errno::EIO)),
+        read(Field::DeviceState, u64::from(Error.bits())),
+    ]
+}
+
+#[test]
+fn in_the_error_state_the_save_and_resume_registers_fail_or_read_zero() {
+    covers!("V1-FAIL-002", "V1-FAIL-003");
+    let m = region();
+    let b = run(&m, &in_error());
+    assert_eq!(b.known().unwrap().state, Error);
+    // Failing, or reading 0, is what a device in ERROR does with any
+    // register but device_state.
+    let pb = Op::Read(Field::PendingBytes);
+    for out in [refused(Errno::EIO), Outcome::Value(0)] {
+        assert_eq!(judge(&m, &then(&in_error(), pb, out)), Ok(Judgement::Pass));
+    }
+    // Anything that looks like a working save or resume loop breaks the
+    // rule of the error state, though outside a transfer in a healthy
+    // state each of these answers is allowed, at most with a warning.
+    let working = [
+        (pb, Outcome::Value(5)),
+        (Op::Read(Field::DataSize), Outcome::Value(64)),
+        (Op::Write(Field::DataSize, 64), Outcome::Ok),
+        (Op::ReadData { offset: 64, len: 8 }, Outcome::Bytes(8)),
+        (
+            Op::WriteData {
+                offset: 64,
+                len: 8,
+                data: ChunkTag::Garbage,
+            },
+            Outcome::Bytes(8),
+        ),
+    ];
+    for (op, out) in working {
+        assert_eq!(
+            judge(&m, &then(&in_error(), op, out)),
+            Err(vec![V1_FAIL_002]),
+            "{op} answered {out}"
+        );
+    }
+    // device_state itself and the reset keep their own rules there: the
+    // reset is what leads out of ERROR.
+    let steps = then(&in_error(), Op::Reset, Outcome::Ok);
+    assert_eq!(judge(&m, &steps), Ok(Judgement::Pass));
+    assert_eq!(run(&m, &steps).known().unwrap().state, Running);
+}
+
+#[test]
+fn outcomes_print_what_the_device_answered() {
+    covers!("V1-LAYOUT-002");
+    let cases = [
+        (Outcome::Ok, vec!["ok"]),
+        (Outcome::Value(4096), vec!["4096"]),
+        (Outcome::Bytes(200), vec!["200", "bytes"]),
+        (refused(Errno::EINVAL), vec!["EINVAL"]),
+    ];
+    for (out, parts) in cases {
+        let text = out.to_string();
+        for part in parts {
+            assert!(text.contains(part), "{out:?} prints {text:?}, lacking {part:?}");
+        }
+    }
+    // A violation shows what the device did: a write to the read-only
+    // pending_bytes that worked.
+    let v = region()
+        .advance(
+            &region().start(),
+            &Op::Write(Field::PendingBytes, 1),
+            &Outcome::Ok,
+        )
+        .unwrap_err();
+    assert!(v.observed.contains("ok"), "{}", v.observed);
+}
+
 #[test]
 fn each_field_is_found_at_its_own_offset_and_width() {
     covers!("V1-LAYOUT-001", "V1-LAYOUT-003");

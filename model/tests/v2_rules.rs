@@ -153,6 +153,27 @@ fn a_refused_set_of_an_unsupported_state_is_blamed_on_the_flags() {
     assert_eq!(violation(&m, &steps), [V2_ARC_007, V2_ERR_004]);
 }
 
+/// In ERROR every SET is refused because of the error state (V2-ERR-003),
+/// whether the target is supported or not; a device whose state moved
+/// after such a refusal is blamed on that rule and on V2-ERR-004, not on
+/// the arc table or the flags.
+#[test]
+fn a_refused_set_in_error_that_moved_is_blamed_on_the_error_rule() {
+    covers!("V2-ERR-003", "V2-ERR-004");
+    for (m, to) in [(all(), Stop), (all(), PreCopy), (fsm(0b001), RunningP2p)] {
+        let steps = [
+            (Op::Reset, Outcome::Err(Errno::EIO)),
+            (Op::Get, Outcome::State(Error.number())),
+            (Op::Set(to), Outcome::Err(Errno::EINVAL)),
+        ];
+        assert_eq!(judgement(&m, &steps), Judgement::Pass, "{to}");
+        assert_eq!(run(&m, &steps).known().unwrap().state, Error);
+        let mut moved = steps.to_vec();
+        moved.push((Op::Get, Outcome::State(Running.number())));
+        assert_eq!(violation(&m, &moved), [V2_ERR_003, V2_ERR_004], "{to}");
+    }
+}
+
 // ---------------------------------------------------------------------
 // PRECOPY_INFO on every kind of fd
 // ---------------------------------------------------------------------
@@ -236,6 +257,25 @@ fn a_failed_call_does_not_show_the_fd_is_good() {
     assert_eq!(judgement(&m, &[sc, eio]), Judgement::Fault(vec![V2_STREAM_001]));
     let ebadf = read(FD0, 8, Outcome::Err(Errno::EBADF));
     assert_eq!(violation(&m, &[sc, eio, ebadf]), [V2_FD_001]);
+}
+
+/// Closing a fd the device never returned, or one already closed, is the
+/// file layer's EBADF: a close that worked on such a number would mean the
+/// device handed out a fd the model does not know of.
+#[test]
+fn closing_a_fd_never_returned_or_already_closed_is_ebadf() {
+    covers!("V2-FD-004");
+    let m = all();
+    let never = (Op::Close { fd: FdRef(3) }, Outcome::Err(Errno::EBADF));
+    assert_eq!(judgement(&m, &[never]), Judgement::Pass);
+    let worked = (Op::Close { fd: FdRef(3) }, Outcome::Done);
+    assert_eq!(violation(&m, &[worked]), [V2_FD_004]);
+    let sc = (Op::Set(StopCopy), ok(true));
+    let close = (Op::Close { fd: FD0 }, Outcome::Done);
+    assert_eq!(judgement(&m, &[sc, close]), Judgement::Pass);
+    let again = (Op::Close { fd: FD0 }, Outcome::Err(Errno::EBADF));
+    assert_eq!(judgement(&m, &[sc, close, again]), Judgement::Pass);
+    assert_eq!(violation(&m, &[sc, close, close]), [V2_FD_004]);
 }
 
 /// A fd returned for an earlier session does not reach the session opened
@@ -606,6 +646,38 @@ fn operations_print_what_they_do() {
     let m = all();
     let v = m.advance(&m.start(), &Op::Set(StopCopy), &ok(false)).unwrap_err();
     assert!(v.op.contains("STOP_COPY"), "{}", v.op);
+}
+
+/// Outcomes print what the device answered, with the numbers in them, so
+/// that a violation shows what was observed.
+#[test]
+fn outcomes_print_what_the_device_answered() {
+    covers!("V2-STATE-003", "V2-PRE-001", "V2-SIZE-001", "V2-FLAG-001");
+    let cases = [
+        (ok(true), vec!["ok", "fd"]),
+        (ok(false), vec!["ok", "no"]),
+        (Outcome::State(3), vec!["STOP_COPY"]),
+        (Outcome::State(42), vec!["42"]),
+        (Outcome::Bytes(4096), vec!["4096"]),
+        (answer(100, 7, 0), vec!["100", "7"]),
+        (answer(0, 0, 1), vec!["REINIT"]),
+        (answer(0, 0, 0x30), vec!["0x30"]),
+        (Outcome::Size(65536), vec!["65536"]),
+        (Outcome::Flags(0b101), vec!["0x5"]),
+        (Outcome::Done, vec!["ok"]),
+        (Outcome::Err(Errno::ENOMSG), vec!["ENOMSG"]),
+    ];
+    for (out, parts) in cases {
+        let text = out.to_string();
+        for part in parts {
+            assert!(text.contains(part), "{out:?} prints {text:?}, lacking {part:?}");
+        }
+    }
+    // The observed outcome is what a violation reports.
+    let m = all();
+    let v = m.advance(&m.start(), &Op::Set(StopCopy), &ok(false)).unwrap_err();
+    assert_eq!(v.observed, ok(false).to_string());
+    assert!(v.observed.contains("no"), "{}", v.observed);
 }
 
 /// A refused flag word says what is wrong with it, and shows it.
