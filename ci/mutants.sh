@@ -126,6 +126,8 @@ key() { sed -E 's/^([^:]+):[0-9]+:[0-9]+: /\1: /'; }
     again="target/mutants/$c/recheck"
     [ -f "$again/done" ] || again=""
     cat_shards() { for d in $dirs; do cat "$d/mutants.out/$1" 2>/dev/null; done; }
+    # (grep reads all its input below: with pipefail, a grep -q that stops
+    # early fails the pipeline it ends.)
     # Caught in the recheck (timed out counts as caught), with line and column.
     rechecked() { [ -z "$again" ] || cat "$again/mutants.out/caught.txt" "$again/mutants.out/timeout.txt" 2>/dev/null; }
     # Missed: missed by the shards and not caught by the recheck.
@@ -177,9 +179,9 @@ key() { sed -E 's/^([^:]+):[0-9]+:[0-9]+: /\1: /'; }
     echo
     awk -F'\t' -v c="$c/" '$1 == "killed" && index($2, c) == 1 { print $2 "\t" $3 }' "$explained" |
       while IFS=$'\t' read -r m test; do
-        if cat_all caught.txt | key | grep -qxF "$m"; then
+        if cat_all caught.txt | key | grep -xF "$m" >/dev/null; then
           echo "- \`$m\`: $test"
-        elif still_missed | key | grep -qxF "$m"; then
+        elif still_missed | key | grep -xF "$m" >/dev/null; then
           echo "- \`$m\`: STILL MISSED ($test)"
         else
           echo "- \`$m\`: not in the shards run ($test)"
