@@ -54,16 +54,36 @@ impl Read for FdReader<'_> {
             }
             None => None,
         };
-        self.stream.set_read_timeout(timeout)?;
         let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS))];
         let mut control = RecvAncillaryBuffer::new(&mut space);
-        let got = recvmsg(
-            self.stream,
-            &mut [IoSliceMut::new(buf)],
-            &mut control,
-            RecvFlags::CMSG_CLOEXEC,
-        )
-        .map_err(io::Error::from)?;
+        // As a client's read does (frame::Deadline): look for the next bytes
+        // a little while before sleeping in the kernel.
+        let spin = Instant::now();
+        let mut got = None;
+        while spin.elapsed() < crate::frame::SPIN {
+            let flags = RecvFlags::CMSG_CLOEXEC | RecvFlags::DONTWAIT;
+            match recvmsg(self.stream, &mut [IoSliceMut::new(buf)], &mut control, flags) {
+                Ok(r) => {
+                    got = Some(r);
+                    break;
+                }
+                Err(rustix::io::Errno::AGAIN) => std::thread::yield_now(),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let got = match got {
+            Some(r) => r,
+            None => {
+                self.stream.set_read_timeout(timeout)?;
+                recvmsg(
+                    self.stream,
+                    &mut [IoSliceMut::new(buf)],
+                    &mut control,
+                    RecvFlags::CMSG_CLOEXEC,
+                )
+                .map_err(io::Error::from)?
+            }
+        };
         for msg in control.drain() {
             if let RecvAncillaryMessage::ScmRights(fds) = msg {
                 self.fds.extend(fds);

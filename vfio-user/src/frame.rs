@@ -133,14 +133,29 @@ impl<'a> Deadline<'a> {
     }
 }
 
+/// How long a read looks for bytes before it sleeps.
+pub(crate) const SPIN: Duration = Duration::from_micros(50);
+
 impl Read for Deadline<'_> {
     /// Waits for the whole of `buf` (MSG_WAITALL) within the time left: one
     /// call per part of a message, however the peer's writes split it. The
     /// socket's receive timeout bounds the whole call, so it returns what
     /// came by the deadline.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use rustix::net::{recv, RecvFlags};
+        // A reply often comes within microseconds: look for it a little
+        // while, yielding the core, before sleeping in the kernel (a wake-up
+        // costs tens of microseconds on a virtual machine).
+        let spin = Instant::now();
+        while spin.elapsed() < SPIN {
+            match recv(self.stream, &mut *buf, RecvFlags::DONTWAIT) {
+                Ok((n, _)) => return Ok(n),
+                Err(rustix::io::Errno::AGAIN) => std::thread::yield_now(),
+                Err(e) => return Err(e.into()),
+            }
+        }
         self.stream.set_read_timeout(Some(self.left()?))?;
-        rustix::net::recv(self.stream, buf, rustix::net::RecvFlags::WAITALL)
+        recv(self.stream, buf, RecvFlags::WAITALL)
             .map(|(n, _)| n)
             .map_err(io::Error::from)
     }
