@@ -3,32 +3,18 @@
 
 mod common;
 
+use common::{judge, run};
+
 use rstest::rstest;
 use vfio_mig_model::reqs::*;
 use vfio_mig_model::v1::{self, ArcClass, ChunkTag, Field, Op, Outcome, Region, V1State};
-use vfio_mig_model::Req;
-use vfio_mig_model::{Errno, Judgement, Profile, Protocol, ProtocolName};
+use vfio_mig_model::{Errno, Judgement, Profile, ProtocolName};
 use V1State::*;
 
 const REGION: u64 = 4096;
 
 fn region() -> Region {
     Region::new(Profile::defaults(ProtocolName::V1), REGION)
-}
-
-fn run(m: &Region, steps: &[(Op, Outcome)]) -> vfio_mig_model::Belief<v1::RegState> {
-    let mut b = m.start();
-    for (op, out) in steps {
-        b = m.advance(&b, op, out).unwrap_or_else(|v| panic!("{v}")).0;
-    }
-    b
-}
-
-fn judge(m: &Region, steps: &[(Op, Outcome)]) -> Result<Judgement, Vec<Req>> {
-    let (last, init) = steps.split_last().unwrap();
-    m.advance(&run(m, init), &last.0, &last.1)
-        .map(|(_, j)| j)
-        .map_err(|v| v.reqs)
 }
 
 fn set(s: V1State) -> Op {

@@ -6,9 +6,11 @@
 
 mod common;
 
+use common::{judge, run};
+
 use vfio_mig_model::reqs::*;
 use vfio_mig_model::v1::{self, ArcClass, ChunkTag, Field, Op, Outcome, Region, V1State};
-use vfio_mig_model::{Belief, Errno, Judgement, Profile, Protocol, ProtocolName, Req};
+use vfio_mig_model::{Errno, Judgement, Profile, Protocol, ProtocolName};
 use V1State::*;
 
 const REGION: u64 = 4096;
@@ -22,23 +24,6 @@ fn with(id: &str, option: &str) -> Region {
     let mut p = Profile::defaults(ProtocolName::V1);
     p.decide(id, option).unwrap();
     Region::new(p, REGION)
-}
-
-/// Follows `steps` from a fresh device; every outcome must be allowed.
-fn run(m: &Region, steps: &[(Op, Outcome)]) -> Belief<v1::RegState> {
-    let mut b = m.start();
-    for (op, out) in steps {
-        b = m.advance(&b, op, out).unwrap_or_else(|v| panic!("{op}: {v}")).0;
-    }
-    b
-}
-
-/// The judgement of the last step after following the others.
-fn judge(m: &Region, steps: &[(Op, Outcome)]) -> Result<Judgement, Vec<Req>> {
-    let (last, init) = steps.split_last().unwrap();
-    m.advance(&run(m, init), &last.0, &last.1)
-        .map(|(_, j)| j)
-        .map_err(|v| v.reqs)
 }
 
 /// `steps` followed by one more.

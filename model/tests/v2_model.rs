@@ -2,11 +2,12 @@
 
 mod common;
 
+use common::{run, violation};
+
 use rstest::rstest;
 use vfio_mig_model::reqs::*;
 use vfio_mig_model::v2::{Access, DataTag, FdRef, FeatureReq, Fsm, MigState, MigrationFlags, Op, Outcome};
-use vfio_mig_model::Req;
-use vfio_mig_model::{Belief, Errno, Judgement, Profile, Protocol, ProtocolName, Uapi};
+use vfio_mig_model::{Errno, Judgement, Profile, Protocol, ProtocolName, Uapi};
 use MigState::*;
 
 fn fsm(bits: u64) -> Fsm {
@@ -19,24 +20,6 @@ fn fsm(bits: u64) -> Fsm {
 
 fn all() -> Fsm {
     fsm(0b111)
-}
-
-/// Runs `steps` from a fresh device; every step must be allowed.
-fn run(m: &Fsm, steps: &[(Op, Outcome)]) -> Belief<vfio_mig_model::v2::DevState> {
-    let mut b = m.start();
-    for (op, out) in steps {
-        b = m.advance(&b, op, out).unwrap_or_else(|v| panic!("{v}")).0;
-    }
-    b
-}
-
-/// The rules a violation names, when the last step is not allowed.
-fn violation(m: &Fsm, steps: &[(Op, Outcome)]) -> Vec<Req> {
-    let (last, init) = steps.split_last().unwrap();
-    let b = run(m, init);
-    m.advance(&b, &last.0, &last.1)
-        .expect_err("the last step must be a violation")
-        .reqs
 }
 
 fn ok(fd: bool) -> Outcome {

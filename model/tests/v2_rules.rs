@@ -9,12 +9,14 @@
 
 mod common;
 
+use common::{judgement, run, violation};
+
 use vfio_mig_model::reqs::*;
 use vfio_mig_model::v2::{
-    Access, DataTag, DevState, Expect, FdRef, Feature, FeatureReq, FlagsOut, Fsm, MigState, MigrationFlags,
-    Op, Outcome, PathTable,
+    Access, DataTag, Expect, FdRef, Feature, FeatureReq, FlagsOut, Fsm, MigState, MigrationFlags, Op,
+    Outcome, PathTable,
 };
-use vfio_mig_model::{Belief, Errno, Expectation, Judgement, Profile, Protocol, ProtocolName, Req, Uapi};
+use vfio_mig_model::{Errno, Expectation, Judgement, Profile, Protocol, ProtocolName, Uapi};
 use MigState::*;
 
 fn fsm(bits: u64) -> Fsm {
@@ -27,33 +29,6 @@ fn fsm(bits: u64) -> Fsm {
 
 fn all() -> Fsm {
     fsm(0b111)
-}
-
-/// Runs `steps` from a fresh device; every step must be allowed.
-fn run(m: &Fsm, steps: &[(Op, Outcome)]) -> Belief<DevState> {
-    let mut b = m.start();
-    for (op, out) in steps {
-        b = m.advance(&b, op, out).unwrap_or_else(|v| panic!("{v}")).0;
-    }
-    b
-}
-
-/// The rules a violation names, when the last step is not allowed.
-fn violation(m: &Fsm, steps: &[(Op, Outcome)]) -> Vec<Req> {
-    let (last, init) = steps.split_last().unwrap();
-    let b = run(m, init);
-    m.advance(&b, &last.0, &last.1)
-        .expect_err("the last step must be a violation")
-        .reqs
-}
-
-/// How the last step is judged, when every step is allowed.
-fn judgement(m: &Fsm, steps: &[(Op, Outcome)]) -> Judgement {
-    let (last, init) = steps.split_last().unwrap();
-    let b = run(m, init);
-    m.advance(&b, &last.0, &last.1)
-        .unwrap_or_else(|v| panic!("{v}"))
-        .1
 }
 
 fn ok(fd: bool) -> Outcome {

@@ -2,7 +2,36 @@
 #![allow(dead_code)]
 
 use std::sync::OnceLock;
+use vfio_mig_model::{Belief, Judgement, Protocol, Req};
 use vfio_mig_spec::Catalogue;
+
+/// Follows `steps` from a fresh device; every outcome must be allowed.
+pub fn run<P: Protocol>(m: &P, steps: &[(P::Op, P::Outcome)]) -> Belief<P::State> {
+    let mut b = m.start();
+    for (op, out) in steps {
+        b = m.advance(&b, op, out).unwrap_or_else(|v| panic!("{op}: {v}")).0;
+    }
+    b
+}
+
+/// The judgement of the last step after following the others, or the rules
+/// its violation names.
+pub fn judge<P: Protocol>(m: &P, steps: &[(P::Op, P::Outcome)]) -> Result<Judgement, Vec<Req>> {
+    let (last, init) = steps.split_last().expect("at least one step");
+    m.advance(&run(m, init), &last.0, &last.1)
+        .map(|(_, j)| j)
+        .map_err(|v| v.reqs)
+}
+
+/// The rules a violation names, when the last step is not allowed.
+pub fn violation<P: Protocol>(m: &P, steps: &[(P::Op, P::Outcome)]) -> Vec<Req> {
+    judge(m, steps).expect_err("the last step must be a violation")
+}
+
+/// How the last step is judged, when every step is allowed.
+pub fn judgement<P: Protocol>(m: &P, steps: &[(P::Op, P::Outcome)]) -> Judgement {
+    judge(m, steps).unwrap_or_else(|reqs| panic!("the last step broke {reqs:?}"))
+}
 
 /// The built-in catalogue, loaded once.
 pub fn catalogue() -> &'static Catalogue {
