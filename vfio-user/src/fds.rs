@@ -58,21 +58,11 @@ impl Read for FdReader<'_> {
         let mut control = RecvAncillaryBuffer::new(&mut space);
         // As a client's read does (frame::Deadline): look for the next bytes
         // a little while before sleeping in the kernel.
-        let spin = Instant::now();
-        let mut got = None;
-        while spin.elapsed() < crate::frame::SPIN {
-            let flags = RecvFlags::CMSG_CLOEXEC | RecvFlags::DONTWAIT;
-            match recvmsg(self.stream, &mut [IoSliceMut::new(buf)], &mut control, flags) {
-                Ok(r) => {
-                    got = Some(r);
-                    break;
-                }
-                Err(rustix::io::Errno::AGAIN) => std::thread::yield_now(),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let got = match got {
-            Some(r) => r,
+        let now = RecvFlags::CMSG_CLOEXEC | RecvFlags::DONTWAIT;
+        let got = match crate::frame::before_sleeping(|| {
+            recvmsg(self.stream, &mut [IoSliceMut::new(buf)], &mut control, now)
+        }) {
+            Some(r) => r?,
             None => {
                 self.stream.set_read_timeout(timeout)?;
                 recvmsg(

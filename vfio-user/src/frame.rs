@@ -134,25 +134,35 @@ impl<'a> Deadline<'a> {
 }
 
 /// How long a read looks for bytes before it sleeps.
-pub(crate) const SPIN: Duration = Duration::from_micros(50);
+const SPIN: Duration = Duration::from_micros(50);
+
+/// Tries `read_now` (a receive that does not wait) for [`SPIN`], yielding
+/// the core between tries: a reply often comes within microseconds, and
+/// waking a thread that sleeps in the kernel costs tens of them on a virtual
+/// machine. `None` when nothing came: the caller then waits in the kernel.
+pub(crate) fn before_sleeping<T>(
+    mut read_now: impl FnMut() -> rustix::io::Result<T>,
+) -> Option<io::Result<T>> {
+    let spin = Instant::now();
+    while spin.elapsed() < SPIN {
+        match read_now() {
+            Err(rustix::io::Errno::AGAIN) => std::thread::yield_now(),
+            r => return Some(r.map_err(io::Error::from)),
+        }
+    }
+    None
+}
 
 impl Read for Deadline<'_> {
-    /// Waits for the whole of `buf` (MSG_WAITALL) within the time left: one
-    /// call per part of a message, however the peer's writes split it. The
-    /// socket's receive timeout bounds the whole call, so it returns what
-    /// came by the deadline.
+    /// What has come already, if anything comes within a few microseconds;
+    /// else waits for the whole of `buf` (MSG_WAITALL) within the time left:
+    /// one call per part of a message, however the peer's writes split it.
+    /// The socket's receive timeout bounds the whole call, so it returns
+    /// what came by the deadline.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         use rustix::net::{recv, RecvFlags};
-        // A reply often comes within microseconds: look for it a little
-        // while, yielding the core, before sleeping in the kernel (a wake-up
-        // costs tens of microseconds on a virtual machine).
-        let spin = Instant::now();
-        while spin.elapsed() < SPIN {
-            match recv(self.stream, &mut *buf, RecvFlags::DONTWAIT) {
-                Ok((n, _)) => return Ok(n),
-                Err(rustix::io::Errno::AGAIN) => std::thread::yield_now(),
-                Err(e) => return Err(e.into()),
-            }
+        if let Some(r) = before_sleeping(|| recv(self.stream, &mut *buf, RecvFlags::DONTWAIT)) {
+            return r.map(|(n, _)| n);
         }
         self.stream.set_read_timeout(Some(self.left()?))?;
         recv(self.stream, buf, RecvFlags::WAITALL)
