@@ -2,25 +2,13 @@
 
 mod common;
 
-use common::{run, violation};
+use common::{all, fsm, run, violation};
 
 use rstest::rstest;
 use vfio_mig_model::reqs::*;
 use vfio_mig_model::v2::{Access, DataTag, FdRef, FeatureReq, Fsm, MigState, MigrationFlags, Op, Outcome};
 use vfio_mig_model::{Errno, Judgement, Profile, Protocol, ProtocolName, Uapi};
 use MigState::*;
-
-fn fsm(bits: u64) -> Fsm {
-    Fsm::new(
-        MigrationFlags::new(bits).unwrap(),
-        Profile::defaults(ProtocolName::V2),
-        true,
-    )
-}
-
-fn all() -> Fsm {
-    fsm(0b111)
-}
 
 fn ok(fd: bool) -> Outcome {
     Outcome::SetOk { fd }

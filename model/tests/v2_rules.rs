@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{judgement, run, violation};
+use common::{all, fsm, judgement, run, violation};
 
 use vfio_mig_model::reqs::*;
 use vfio_mig_model::v2::{
@@ -18,18 +18,6 @@ use vfio_mig_model::v2::{
 };
 use vfio_mig_model::{Errno, Expectation, Judgement, Profile, Protocol, ProtocolName, Uapi};
 use MigState::*;
-
-fn fsm(bits: u64) -> Fsm {
-    Fsm::new(
-        MigrationFlags::new(bits).unwrap(),
-        Profile::defaults(ProtocolName::V2),
-        true,
-    )
-}
-
-fn all() -> Fsm {
-    fsm(0b111)
-}
 
 fn ok(fd: bool) -> Outcome {
     Outcome::SetOk { fd }

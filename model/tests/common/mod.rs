@@ -5,6 +5,21 @@ use std::sync::OnceLock;
 use vfio_mig_model::{Belief, Judgement, Protocol, Req};
 use vfio_mig_spec::Catalogue;
 
+/// The v2 model of a device with migration flags `bits` (that report
+/// data_size), under the default decisions.
+pub fn fsm(bits: u64) -> vfio_mig_model::v2::Fsm {
+    vfio_mig_model::v2::Fsm::new(
+        vfio_mig_model::v2::MigrationFlags::new(bits).unwrap(),
+        vfio_mig_model::Profile::defaults(vfio_mig_model::ProtocolName::V2),
+        true,
+    )
+}
+
+/// The v2 model of a device with every flag: STOP_COPY, P2P and PRE_COPY.
+pub fn all() -> vfio_mig_model::v2::Fsm {
+    fsm(0b111)
+}
+
 /// Follows `steps` from a fresh device; every outcome must be allowed.
 pub fn run<P: Protocol>(m: &P, steps: &[(P::Op, P::Outcome)]) -> Belief<P::State> {
     let mut b = m.start();
