@@ -191,8 +191,12 @@ done
 [ -n "$src_trace" ] && [ -n "$dst_trace" ] && [ "$src_trace" != "$dst_trace" ] \
   || fail "expected one source and one destination trace, got: $(ls "$got/traces")"
 vfio_mig="${CARGO_TARGET_DIR:-$TARGET}/debug/vfio-mig"
-# A trace's calls with consecutive repeats counted once.
-shape() { grep -o '"op":"[a-z_]*"\(,"state":[0-9]\)\?' "$1" | sed 's/"op"://; s/,"state":/ /; s/"//g' | uniq; }
+# A trace's calls, with consecutive repeats of a call or of a loop of up
+# to four calls counted once: how often QEMU polls in PRE_COPY is timing.
+shape() {
+  grep -o '"op":"[a-z_]*"\(,"state":[0-9]\)\?' "$1" | sed 's/"op"://; s/,"state":/ /; s/"//g' \
+    | awk -f "$(dirname "${BASH_SOURCE[0]}")/shape.awk"
+}
 mkdir -p "$qwork/now"
 status=0; why=()
 for side in source destination; do
