@@ -15,9 +15,14 @@ use vfio_mig_model::v2::{Fsm, MigState, MigrationFlags, Op};
 use vfio_mig_model::{Profile, ProtocolName};
 use vfio_mig_report::differences;
 
+/// The mock behind a socket, on one connection (the socket's directory is
+/// gone once it is made).
 fn behind_socket(name: &str, config: MockConfig) -> Handle<Fsm> {
-    let path = std::env::temp_dir().join(format!("vfio-mig-diff-{}-{name}.sock", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("vfio-mig-diff-{name}-"))
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join("0.sock");
     let listener = UnixListener::bind(&path).unwrap();
     std::thread::spawn(move || MockServer::new(config, 0).serve(&listener));
     Handle::new(

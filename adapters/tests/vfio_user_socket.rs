@@ -32,32 +32,52 @@ mod par;
 
 const TIMEOUT: Duration = Duration::from_secs(2);
 
-fn socket(name: &str, i: u64) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("vfio-mig-vus-{}-{name}-{i}.sock", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    path
+/// A directory of its own for a test's sockets, removed when dropped.
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("vfio-mig-vus-{name}-"))
+        .tempdir()
+        .unwrap()
+}
+
+/// The socket of instance `i` in `dir`.
+fn socket(dir: &tempfile::TempDir, i: u64) -> std::path::PathBuf {
+    dir.path().join(format!("{i}.sock"))
+}
+
+/// A factory for servers whose sockets live in `_dir`, which goes when
+/// the factory does.
+struct Served {
+    factory: VfioUserFactory,
+    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Served {
+    type Target = VfioUserFactory;
+    fn deref(&self) -> &VfioUserFactory {
+        &self.factory
+    }
 }
 
 /// Two servers (instances 0 and 1 of `config`) on fresh sockets, built by
 /// `make`.
-fn servers_with(
-    name: &str,
-    config: &MockConfig,
-    probe: Probe,
-    make: fn(MockServer) -> MockServer,
-) -> VfioUserFactory {
+fn servers_with(name: &str, config: &MockConfig, probe: Probe, make: fn(MockServer) -> MockServer) -> Served {
+    let dir = scratch(name);
     let mut paths = [None, None];
     for i in 0..2u64 {
-        let path = socket(name, i);
+        let path = socket(&dir, i);
         let listener = UnixListener::bind(&path).unwrap();
         let config = config.clone();
         std::thread::spawn(move || make(MockServer::new(config, i)).serve(&listener));
         paths[i as usize] = Some(path.to_string_lossy().into_owned());
     }
-    VfioUserFactory::new(Servers::Sockets(paths), TIMEOUT, probe)
+    Served {
+        factory: VfioUserFactory::new(Servers::Sockets(paths), TIMEOUT, probe),
+        _dir: dir,
+    }
 }
 
-fn servers(name: &str, config: &MockConfig) -> VfioUserFactory {
+fn servers(name: &str, config: &MockConfig) -> Served {
     servers_with(name, config, Probe::default(), |s| s)
 }
 
@@ -256,9 +276,10 @@ fn a_refused_reset_fails_v2_err_002_and_the_run_goes_on() {
 /// cases that need a fresh one are SKIP, saying so.
 #[test]
 fn a_server_that_takes_one_connection_is_tested_on_it() {
+    let dir = scratch("single");
     let mut paths = [None, None];
     for i in 0..2u64 {
-        let path = socket("single", i);
+        let path = socket(&dir, i);
         let listener = UnixListener::bind(&path).unwrap();
         let c = config(5);
         std::thread::spawn(move || {
@@ -299,7 +320,8 @@ fn a_server_that_takes_one_connection_is_tested_on_it() {
 /// catch it, each naming its rule.
 #[test]
 fn wire_checks_catch_a_server_that_serves_everything() {
-    let path = socket("yes", 0);
+    let dir = scratch("yes");
+    let path = socket(&dir, 0);
     let listener = UnixListener::bind(&path).unwrap();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
@@ -375,7 +397,8 @@ fn wire_checks_catch_a_server_that_serves_everything() {
 /// answering after it, under V2-TIME-001.
 #[test]
 fn a_trickling_server_is_a_stall_with_what_was_sent() {
-    let path = socket("trickle", 0);
+    let dir = scratch("trickle");
+    let path = socket(&dir, 0);
     let listener = UnixListener::bind(&path).unwrap();
     std::thread::spawn(move || {
         let (mut s, _) = listener.accept().unwrap();
@@ -451,7 +474,8 @@ fn a_trickling_server_is_a_stall_with_what_was_sent() {
 #[test]
 fn huge_announced_transfer_sizes_are_bounded() {
     for (name, max) in [("big31", 1u64 << 31), ("bigmax", u64::from(u32::MAX))] {
-        let path = socket(name, 0);
+        let dir = scratch(name);
+        let path = socket(&dir, 0);
         let listener = UnixListener::bind(&path).unwrap();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -648,7 +672,7 @@ fn a_server_that_stops_answering_is_reported_with_what_was_sent() {
     let mut opts = Options::default();
     opts.timeout = Duration::from_millis(500);
     let mut verdicts = suites::run_suites::<Fsm>(
-        &factory,
+        &*factory,
         Profile::defaults(ProtocolName::V2),
         &opts,
         &SuiteId::RUN,

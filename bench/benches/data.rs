@@ -92,6 +92,8 @@ fn data_path(c: &mut Criterion) {
     std::thread::spawn(move || MockServer::new(large_stream_mock(STREAM_LEN), 0).serve(&listener));
     let mut remote =
         VfioUserAdapter::open(sock.to_str().expect("a UTF-8 path"), 0).expect("the server answers");
+    // One connection for the whole benchmark: the path is not needed again.
+    let _ = std::fs::remove_file(&sock);
     let mut through = 0;
     g.bench_function("vfio-user-save", |b| {
         b.iter_custom(|iters| {

@@ -152,11 +152,15 @@ pub fn write_files(dir: &Path, files: impl IntoIterator<Item = (String, String)>
 mod tests {
     use super::*;
 
-    fn tmp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("vfio-mig-outputs-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let _ = std::fs::remove_file(&dir);
-        dir
+    /// A path named `name` that does not exist yet, in a directory of its
+    /// own that goes when the returned guard is dropped.
+    fn tmp(name: &str) -> (tempfile::TempDir, PathBuf) {
+        let root = tempfile::Builder::new()
+            .prefix("vfio-mig-outputs-")
+            .tempdir()
+            .unwrap();
+        let path = root.path().join(name);
+        (root, path)
     }
 
     /// Each way an output directory cannot take the run's files is found
@@ -164,7 +168,7 @@ mod tests {
     /// behaviour: no requirement of the catalogue.)
     #[test]
     fn unusable_directories_are_refused_before_the_run() {
-        let file = tmp("file");
+        let (_file_root, file) = tmp("file");
         std::fs::write(&file, "x").unwrap();
         let e = prepare("--report-dir", &file, &REPORT_FILES, &[REPRODUCERS]).unwrap_err();
         assert!(
@@ -172,13 +176,13 @@ mod tests {
             "{e}"
         );
 
-        let dir = tmp("repro");
+        let (_dir_root, dir) = tmp("repro");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(REPRODUCERS), "x").unwrap();
         let e = prepare("--report-dir", &dir, &REPORT_FILES, &[REPRODUCERS]).unwrap_err();
         assert!(e.contains("reproducers is a file there"), "{e}");
 
-        let dir = tmp("junit-dir");
+        let (_dir_root, dir) = tmp("junit-dir");
         std::fs::create_dir_all(dir.join("junit.xml")).unwrap();
         let e = prepare("--report-dir", &dir, &REPORT_FILES, &[REPRODUCERS]).unwrap_err();
         assert!(e.contains("junit.xml is a directory there"), "{e}");
@@ -187,7 +191,8 @@ mod tests {
         let e = prepare("--traces", Path::new("/proc/self"), &[], &[]).unwrap_err();
         assert!(e.contains("--traces /proc/self: cannot write there"), "{e}");
 
-        let fresh = tmp("fresh").join("a/b");
+        let (_fresh_root, fresh) = tmp("fresh");
+        let fresh = fresh.join("a/b");
         prepare("--report-dir", &fresh, &REPORT_FILES, &[REPRODUCERS]).unwrap();
         assert!(fresh.is_dir());
         assert_eq!(

@@ -393,8 +393,11 @@ fn modules_use_each_other_without_a_cycle() {
 
 #[test]
 fn the_checker_finds_cycles_through_re_exports_parents_and_children() {
-    let dir = std::env::temp_dir().join(format!("vfio-mig-arch-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let root = tempfile::Builder::new()
+        .prefix("vfio-mig-arch-")
+        .tempdir()
+        .unwrap();
+    let dir = root.path();
     std::fs::create_dir_all(dir.join("s")).unwrap();
     let write = |f: &str, t: &str| std::fs::write(dir.join(f), t).unwrap();
     // a uses b's item through the root's re-export; b uses a.
@@ -404,11 +407,10 @@ fn the_checker_finds_cycles_through_re_exports_parents_and_children() {
     // s::x uses its parent's helper, and the parent calls s::x.
     write("s/mod.rs", "mod x;\npub fn helper() {}\nfn run() { x::go() }\n");
     write("s/x.rs", "use super::helper;\npub fn go() {}\n");
-    let g = graph_of(&dir);
+    let g = graph_of(dir);
     assert_eq!(g["a"], BTreeSet::from(["b".to_owned()]));
     assert_eq!(g["b"], BTreeSet::from(["a".to_owned()]));
     assert_eq!(g["s"], BTreeSet::from(["s::x".to_owned()]));
     assert_eq!(g["s::x"], BTreeSet::from(["s".to_owned()]));
     assert!(cycle(&g).is_some());
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -11,10 +11,15 @@ fn vfio_mig(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vfio-mig-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+/// A path named `name` that does not exist yet, in a directory of its
+/// own that goes when the returned guard is dropped.
+fn tmp(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::Builder::new()
+        .prefix("vfio-mig-cli-")
+        .tempdir()
+        .unwrap();
+    let path = root.path().join(name);
+    (root, path)
 }
 
 fn stderr(o: &Output) -> String {
@@ -23,7 +28,7 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn default_mock_run_passes_and_writes_three_reports() {
-    let dir = tmp("pass");
+    let (_dir_root, dir) = tmp("pass");
     let o = vfio_mig(&["run", "--report-dir", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     for f in ["report.md", "report.json", "junit.xml"] {
@@ -35,7 +40,7 @@ fn default_mock_run_passes_and_writes_three_reports() {
 
 #[test]
 fn a_must_failure_exits_one_and_names_the_rule() {
-    let dir = tmp("mutant");
+    let (_dir_root, dir) = tmp("mutant");
     let o = vfio_mig(&[
         "run",
         "--mutant",
@@ -52,14 +57,14 @@ fn a_must_failure_exits_one_and_names_the_rule() {
 
 #[test]
 fn a_baseline_regression_fails_even_for_a_should() {
-    let base = tmp("base");
+    let (_base_root, base) = tmp("base");
     assert_eq!(
         vfio_mig(&["run", "--flags", "5", "--report-dir", base.to_str().unwrap()])
             .status
             .code(),
         Some(0)
     );
-    let now = tmp("now");
+    let (_now_root, now) = tmp("now");
     let baseline = base.join("report.json");
     let o = vfio_mig(&[
         "run",
@@ -108,7 +113,7 @@ fn bad_input_is_one_clear_line_and_exit_two() {
         assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
     }
     // A baseline that is not a report.
-    let junk = tmp("junk");
+    let (_junk_root, junk) = tmp("junk");
     std::fs::create_dir_all(&junk).unwrap();
     std::fs::write(junk.join("b.json"), "{ not json").unwrap();
     let o = vfio_mig(&["run", "--baseline", junk.join("b.json").to_str().unwrap()]);
@@ -129,7 +134,7 @@ fn bad_input_is_one_clear_line_and_exit_two() {
 
 #[test]
 fn a_malformed_catalogue_is_refused_with_file_entry_and_field() {
-    let dir = tmp("spec");
+    let (_dir_root, dir) = tmp("spec");
     std::fs::create_dir_all(&dir).unwrap();
     let spec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../spec");
     for f in ["v1.yaml", "v2.yaml", "decisions.yaml"] {
@@ -148,7 +153,7 @@ fn a_malformed_catalogue_is_refused_with_file_entry_and_field() {
 
 #[test]
 fn known_deviations_accept_listed_failures_and_cannot_go_stale() {
-    let dir = tmp("dev");
+    let (_dir_root, dir) = tmp("dev");
     std::fs::create_dir_all(&dir).unwrap();
     let list = dir.join("deviations.yaml");
     let rd = dir.join("r");
@@ -199,7 +204,7 @@ fn known_deviations_accept_listed_failures_and_cannot_go_stale() {
 /// taken the other way, and the report says which decision was taken.
 #[test]
 fn decide_changes_the_judgement_and_the_report_records_it() {
-    let strict = tmp("decide-strict");
+    let (_strict_root, strict) = tmp("decide-strict");
     let o = vfio_mig(&[
         "run",
         "--mutant",
@@ -210,7 +215,7 @@ fn decide_changes_the_judgement_and_the_report_records_it() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL V2-PRE-004 [MUST]"));
 
-    let relaxed = tmp("decide-relaxed");
+    let (_relaxed_root, relaxed) = tmp("decide-relaxed");
     let o = vfio_mig(&[
         "run",
         "--mutant",
@@ -264,7 +269,7 @@ fn diff_prints_a_table_and_fails_on_answers_the_model_does_not_allow() {
 /// Covers V2-TIME-001.
 #[test]
 fn a_run_that_stops_exits_three_and_says_so_everywhere() {
-    let dir = tmp("stopped");
+    let (_dir_root, dir) = tmp("stopped");
     let d = dir.to_str().unwrap();
     let o = vfio_mig(&[
         "run",
@@ -302,7 +307,7 @@ fn a_run_that_stops_exits_three_and_says_so_everywhere() {
         .count();
     assert!(not_run > 0, "requirements no check reached are NOT RUN");
     // A stopped run against a complete baseline is a regression.
-    let base = tmp("stopped-base");
+    let (_base_root, base) = tmp("stopped-base");
     let b = base.to_str().unwrap();
     assert_eq!(
         vfio_mig(&["run", "--flags", "5", "--report-dir", b])
@@ -336,7 +341,7 @@ fn a_run_that_stops_exits_three_and_says_so_everywhere() {
 /// line each, and on a baseline taken with other flags.
 #[test]
 fn the_baseline_gate_names_every_requirement_that_stopped_passing() {
-    let base = tmp("gate-base");
+    let (_base_root, base) = tmp("gate-base");
     let b = base.to_str().unwrap();
     assert_eq!(
         vfio_mig(&["run", "--flags", "7", "--report-dir", b])
@@ -346,7 +351,7 @@ fn the_baseline_gate_names_every_requirement_that_stopped_passing() {
     );
     let baseline = base.join("report.json");
     // Another flag set: P2P rules become not applicable (PASS -> SKIP).
-    let now = tmp("gate-now");
+    let (_now_root, now) = tmp("gate-now");
     let o = vfio_mig(&[
         "run",
         "--flags",

@@ -18,11 +18,15 @@ fn vfio_mig(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vfio-mig-inputs-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_file(&dir);
-    dir
+/// A path named `name` that does not exist yet, in a directory of its
+/// own that goes when the returned guard is dropped.
+fn tmp(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::Builder::new()
+        .prefix("vfio-mig-inputs-")
+        .tempdir()
+        .unwrap();
+    let path = root.path().join(name);
+    (root, path)
 }
 
 fn stdout(o: &Output) -> String {
@@ -176,7 +180,7 @@ fn options_that_do_not_apply_are_refused() {
         refused(args, needle);
     }
     // The same decision twice with the same option is no contradiction.
-    let dir = tmp("same-decision");
+    let (_dir_root, dir) = tmp("same-decision");
     let o = vfio_mig(&[
         "run",
         "--decide",
@@ -197,7 +201,7 @@ fn options_that_do_not_apply_are_refused() {
 /// V2-STREAM-005) and when a read returns more than it asked for.
 #[test]
 fn check_trace_judges_4_gib_claims_without_allocating_them() {
-    let dir = tmp("huge-trace");
+    let (_dir_root, dir) = tmp("huge-trace");
     std::fs::create_dir_all(&dir).unwrap();
     let head = r#"{"format":"vfio-mig-trace/2","flags":1,"data_size":null}"#;
     let save = [
@@ -250,11 +254,11 @@ fn check_trace_judges_4_gib_claims_without_allocating_them() {
 /// requirement of the catalogue.)
 #[test]
 fn unusable_outputs_are_refused_before_the_run() {
-    let file = tmp("a-file");
+    let (_file_root, file) = tmp("a-file");
     std::fs::write(&file, "x").unwrap();
     let f = file.to_str().unwrap();
     refused(&["run", "--report-dir", f], "is a file, not a directory");
-    let with_repro = tmp("with-reproducers");
+    let (_with_repro_root, with_repro) = tmp("with-reproducers");
     std::fs::create_dir_all(&with_repro).unwrap();
     std::fs::write(with_repro.join("reproducers"), "x").unwrap();
     refused(
@@ -267,7 +271,7 @@ fn unusable_outputs_are_refused_before_the_run() {
         &["run", "--report-dir", "/proc/self"],
         "--report-dir /proc/self: cannot write there",
     );
-    let dir = tmp("traces-file");
+    let (_dir_root, dir) = tmp("traces-file");
     refused(
         &["run", "--report-dir", dir.to_str().unwrap(), "--traces", f],
         &format!("--traces {f}: is a file"),
@@ -283,7 +287,7 @@ fn unusable_outputs_are_refused_before_the_run() {
 #[test]
 fn a_write_that_fails_after_the_run_keeps_the_verdicts() {
     assert!(Path::new("/dev/full").exists(), "Linux has /dev/full");
-    let dir = tmp("disk-full");
+    let (_dir_root, dir) = tmp("disk-full");
     std::fs::create_dir_all(&dir).unwrap();
     std::os::unix::fs::symlink("/dev/full", dir.join("report.md")).unwrap();
     let d = dir.to_str().unwrap();
@@ -314,7 +318,7 @@ fn a_write_that_fails_after_the_run_keeps_the_verdicts() {
 /// (V2-ARC-008 is the requirement listed.)
 #[test]
 fn garbage_deviations_are_one_clear_line() {
-    let dir = tmp("garbage");
+    let (_dir_root, dir) = tmp("garbage");
     std::fs::create_dir_all(&dir).unwrap();
     let big = dir.join("big.yaml");
     std::fs::File::create(&big).unwrap().set_len(100_000_000).unwrap();
@@ -361,7 +365,7 @@ fn garbage_deviations_are_one_clear_line() {
 /// failing where the run fails (V2-ARC-008 broken by the mutant).
 #[test]
 fn format_ktap_writes_valid_ktap_on_standard_output() {
-    let dir = tmp("ktap");
+    let (_dir_root, dir) = tmp("ktap");
     let o = vfio_mig(&[
         "run",
         "--format",
@@ -395,7 +399,7 @@ fn format_ktap_writes_valid_ktap_on_standard_output() {
 /// has no control characters.
 #[test]
 fn progress_never_reaches_a_pipe() {
-    let dir = tmp("quiet");
+    let (_dir_root, dir) = tmp("quiet");
     let o = Command::new(env!("CARGO_BIN_EXE_vfio-mig"))
         .args(["run", "--cases", "16", "--report-dir", dir.to_str().unwrap()])
         .env_remove("CI")

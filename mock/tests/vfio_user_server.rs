@@ -14,15 +14,36 @@ use vfio_mig_vfio_user::{read_frame, write_frame, Command, Header, Reply, Reques
 
 const EINVAL: u32 = 22;
 
+/// A directory of its own for a test's sockets, removed when dropped.
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("vfio-mig-vu-{name}-"))
+        .tempdir()
+        .unwrap()
+}
+
+/// A server's socket, in a directory that goes when this does.
+struct Socket {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Socket {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.path
+    }
+}
+
 /// Starts a server for instance `instance` on a fresh socket.
-fn server(name: &str, instance: u64) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("vfio-mig-vu-{}-{name}.sock", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+fn server(name: &str, instance: u64) -> Socket {
+    let dir = scratch(name);
+    let path = dir.path().join("0.sock");
     let listener = UnixListener::bind(&path).unwrap();
     let mut config = MockConfig::v2(MigrationFlags::new(5).unwrap());
     config.state_len = 3000;
     std::thread::spawn(move || MockServer::new(config, instance).serve(&listener));
-    path
+    Socket { path, _dir: dir }
 }
 
 struct Client {
@@ -419,8 +440,8 @@ fn seventy_thousand_sessions_do_not_exhaust_the_server() {
 /// message costs its sender the connection after the message deadline.
 #[test]
 fn an_idle_or_trickling_client_holds_nobody_up() {
-    let path = std::env::temp_dir().join(format!("vfio-mig-vu-{}-idle.sock", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+    let dir = scratch("idle");
+    let path = dir.path().join("0.sock");
     let listener = UnixListener::bind(&path).unwrap();
     let config = MockConfig::v2(MigrationFlags::new(5).unwrap());
     std::thread::spawn(move || {
@@ -535,9 +556,8 @@ fn a_vmm_finds_a_minimal_pci_device() {
 #[test]
 fn the_socket_option_removes_only_a_stale_socket() {
     let bin = env!("CARGO_BIN_EXE_vfio-user-mock-server");
-    let dir = std::env::temp_dir().join(format!("vfio-mig-vu-{}-stale", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = scratch("stale");
+    let dir = scratch.path();
     let file = dir.join("a-file");
     std::fs::write(&file, b"keep me").unwrap();
     let out = std::process::Command::new(bin)
@@ -589,5 +609,4 @@ fn the_socket_option_removes_only_a_stale_socket() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(served, "a stale socket is replaced and served");
-    let _ = std::fs::remove_dir_all(&dir);
 }

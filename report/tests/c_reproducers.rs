@@ -29,8 +29,11 @@ fn compile(file: &Path, include: Option<&Path>) -> Result<(), String> {
 
 #[test]
 fn reproducers_of_failing_checks_compile_and_replay_the_trace() {
-    let dir = std::env::temp_dir().join(format!("vfio-mig-c-repro-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let root = tempfile::Builder::new()
+        .prefix("vfio-mig-c-repro-")
+        .tempdir()
+        .unwrap();
+    let dir = root.path();
     std::fs::write(
         dir.join(vfio_mig_report::reproducer_c::HEADER_FILE),
         vfio_mig_report::reproducer_c::header(),
@@ -80,7 +83,6 @@ fn reproducers_of_failing_checks_compile_and_replay_the_trace() {
         }
     }
     assert!(compiled >= 4);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A round trip's C reproducer opens both instances, writes what it read

@@ -91,8 +91,11 @@ fn junit_validates_against_the_schema() {
         eprintln!("SKIPPED junit_validates_against_the_schema: xmllint is not installed (apt-get install libxml2-utils)");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("vfio-mig-junit-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let root = tempfile::Builder::new()
+        .prefix("vfio-mig-junit-")
+        .tempdir()
+        .unwrap();
+    let dir = root.path();
     for (name, xml) in samples() {
         let file = dir.join(format!("{name}.xml"));
         std::fs::write(&file, xml).unwrap();
