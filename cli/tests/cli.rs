@@ -1,30 +1,9 @@
 //! The `vfio-mig` command: exit codes, reports, and one-line errors on bad input.
 
+mod common;
+
+use common::{stderr, tmp, vfio_mig};
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn vfio_mig(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vfio-mig"))
-        .args(args)
-        .env("CI", "true")
-        .output()
-        .expect("the binary runs")
-}
-
-/// A path named `name` that does not exist yet, in a directory of its
-/// own that goes when the returned guard is dropped.
-fn tmp(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let root = tempfile::Builder::new()
-        .prefix("vfio-mig-cli-")
-        .tempdir()
-        .unwrap();
-    let path = root.path().join(name);
-    (root, path)
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn default_mock_run_passes_and_writes_three_reports() {

@@ -4,38 +4,13 @@
 //! run; each is one line naming what was wrong. Also the KTAP standard
 //! output, read back by the independent reader of `report/tests/ktap_rules`.
 
+mod common;
 #[path = "../../report/tests/ktap_rules/mod.rs"]
 mod ktap_rules;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn vfio_mig(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vfio-mig"))
-        .args(args)
-        .env("CI", "true")
-        .output()
-        .expect("the binary runs")
-}
-
-/// A path named `name` that does not exist yet, in a directory of its
-/// own that goes when the returned guard is dropped.
-fn tmp(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let root = tempfile::Builder::new()
-        .prefix("vfio-mig-inputs-")
-        .tempdir()
-        .unwrap();
-    let path = root.path().join(name);
-    (root, path)
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{stderr, stdout, tmp, vfio_mig};
+use std::path::Path;
+use std::process::Command;
 
 /// A usage error: exit code 2, one line on standard error starting with
 /// `error: ` once, containing `needle`, nothing on standard output.
