@@ -184,3 +184,26 @@ fn a_v1_data_read_while_resuming_fails() {
         assert!(io.read.is_empty());
     }
 }
+
+/// The v1 mock is a device that runs: while RUNNING and in pre-copy its
+/// registers change as the user polls device_state (so that a suite can
+/// catch a stale snapshot), and in STOP and stop-and-copy they stay as
+/// they are (V1-ARC-001, V1-ARC-002, V1-ARC-004).
+#[test]
+fn the_v1_mock_runs_in_running_and_pre_copy_and_stands_still_when_stopped() {
+    let mut dev = MockV1::new(MockConfig::v1(), 0);
+    for (state, runs) in [
+        (V1State::Running, true),
+        (V1State::PreCopy, true),
+        (V1State::StopCopy, false),
+        (V1State::Stop, false),
+    ] {
+        assert_eq!(set_v1(&mut dev, state), V1Outcome::Ok, "into {state:?}");
+        let before = dev.fingerprint().expect("the mock exposes its registers");
+        for _ in 0..8 {
+            assert_eq!(get_v1(&mut dev), V1Outcome::Value(u64::from(state.bits())));
+        }
+        let after = dev.fingerprint().expect("the mock exposes its registers");
+        assert_eq!(before != after, runs, "{state:?}: registers changed: {}", before != after);
+    }
+}
