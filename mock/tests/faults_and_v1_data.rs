@@ -1,12 +1,13 @@
 //! The mock as the suite's reference device, called in process: a SET
 //! failure injected for one state fires only for a SET from that state (v1
-//! and v2), and a v1 data read outside the staged chunk, or outside the
-//! save loop, fails instead of returning bytes.
+//! and v2), a v1 data read outside the staged chunk, or outside the save
+//! loop, fails instead of returning bytes, the v1 mock's registers move
+//! only while it runs, and the v2 mock's data size estimate is exact.
 
 use vfio_mig_device::{v1, v2, Device, Fault, Io};
 use vfio_mig_mock::{MockConfig, MockV1, MockV2};
 use vfio_mig_model::v1::{Field, Outcome as V1Outcome, V1State};
-use vfio_mig_model::v2::{MigState, MigrationFlags, Outcome as V2Outcome};
+use vfio_mig_model::v2::{FdRef, MigState, MigrationFlags, Outcome as V2Outcome};
 use vfio_mig_model::Errno;
 
 /// Reads data_offset: where the chunk lies in the region (a read that, in
@@ -204,6 +205,54 @@ fn the_v1_mock_runs_in_running_and_pre_copy_and_stands_still_when_stopped() {
             assert_eq!(get_v1(&mut dev), V1Outcome::Value(u64::from(state.bits())));
         }
         let after = dev.fingerprint().expect("the mock exposes its registers");
-        assert_eq!(before != after, runs, "{state:?}: registers changed: {}", before != after);
+        assert_eq!(
+            before != after,
+            runs,
+            "{state:?}: registers changed: {}",
+            before != after
+        );
+    }
+}
+
+/// The v2 mock's MIG_DATA_SIZE estimate is exact: a STOP_COPY stream
+/// taken from STOP carries as many bytes as the GET said just before.
+/// V2-SIZE-001 allows any estimate; the reference device gives the exact
+/// one, so that a user can set a device's estimate beside it.
+#[test]
+fn the_v2_mocks_data_size_is_the_length_of_its_stop_copy_stream() {
+    for state_len in [1, 256, 3000] {
+        let mut config = MockConfig::v2(MigrationFlags::new(1).unwrap());
+        config.state_len = state_len;
+        let mut dev = MockV2::new(config, 0);
+        assert!(matches!(
+            set_v2(&mut dev, MigState::Stop),
+            V2Outcome::SetOk { .. }
+        ));
+        let V2Outcome::Size(estimate) = dev.exec(&v2::Call::DataSize, &mut Io::default()) else {
+            panic!("MIG_DATA_SIZE in STOP");
+        };
+        assert!(
+            matches!(
+                set_v2(&mut dev, MigState::StopCopy),
+                V2Outcome::SetOk { fd: true }
+            ),
+            "STOP -> STOP_COPY opens a data fd"
+        );
+        let mut io = Io::default();
+        let mut total = 0u64;
+        loop {
+            match dev.exec(
+                &v2::Call::Read {
+                    fd: FdRef(0),
+                    len: 512,
+                },
+                &mut io,
+            ) {
+                V2Outcome::Bytes(0) => break,
+                V2Outcome::Bytes(n) => total += u64::from(n),
+                other => panic!("a read of the stream: {other}"),
+            }
+        }
+        assert_eq!(total, estimate, "{state_len} bytes of state");
     }
 }
