@@ -39,7 +39,7 @@ case "$crate" in
   # The timeout of a mutant's tests: a few times what the unmutated tests take.
   model) package=vfio-mig-model; tests=(--test-package vfio-mig-model); secs=60 ;;
   # The mock's server and its tests are behind its vfio-user-server feature.
-  mock) package=vfio-mig-mock; secs=900
+  mock) package=vfio-mig-mock; secs=300
     tests=(--test-package vfio-mig-mock --test-package vfio-mig-engine --features vfio-mig-mock/vfio-user-server) ;;
   *) echo "usage: ci/mutants.sh [model|mock] [K/N]..." >&2; exit 2 ;;
 esac
