@@ -551,6 +551,35 @@ fn a_vmm_finds_a_minimal_pci_device() {
     assert!(!h.is_error() && p == unmap(0x1000), "the entry comes back");
 }
 
+/// DEVICE_SET_IRQS as a VMM sends it when it turns an interrupt type off:
+/// DATA_NONE with ACTION_TRIGGER and count 0, written from the
+/// specification's layout (argsz, flags, index, start, count; 4 bytes
+/// each). The device has no interrupts to wire, so that is accepted, and
+/// setting one sub-index is refused with EINVAL.
+#[test]
+fn interrupts_can_be_turned_off_but_not_on() {
+    use vfio_mig_vfio_user::attach::DEVICE_SET_IRQS;
+    // VFIO_IRQ_SET_DATA_NONE (bit 0) | VFIO_IRQ_SET_ACTION_TRIGGER (bit 5).
+    const NONE_TRIGGER: u32 = 1 | (1 << 5);
+    let set = |index: u32, count: u32| -> Vec<u8> {
+        [20, NONE_TRIGGER, index, 0, count]
+            .iter()
+            .flat_map(|v: &u32| v.to_le_bytes())
+            .collect()
+    };
+    let path = server("irqs", 0);
+    let mut c = Client::hello(&path);
+    for index in 0..5 {
+        let (h, p) = c.raw(DEVICE_SET_IRQS, 0, &set(index, 0));
+        assert!(!h.is_error(), "index {index}: turning it off is accepted");
+        assert!(p.is_empty(), "an empty reply");
+    }
+    let (h, _) = c.raw(DEVICE_SET_IRQS, 0, &set(0, 1));
+    assert_eq!(h.error, EINVAL, "an interrupt the device lacks");
+    let (h, _) = c.raw(DEVICE_SET_IRQS, 0, &set(5, 0));
+    assert_eq!(h.error, EINVAL, "an index past the five types");
+}
+
 /// `--socket` removes a socket a gone server left, never another kind of
 /// file, and never a socket a server listens on.
 #[test]
