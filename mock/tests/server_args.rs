@@ -1,5 +1,6 @@
-//! `vfio-user-mock-server` refuses a state size beyond its limit before it
-//! allocates or listens. (The tool's own input: no requirement of the
+//! `vfio-user-mock-server`'s options: a state size beyond its limit, or a
+//! mutant that is not v2, is refused before it allocates or listens; the
+//! limit itself and a v2 mutant are served. (The tool's own input: no requirement of the
 //! catalogue.)
 
 use std::process::Command;
@@ -31,9 +32,9 @@ fn a_state_beyond_the_limit_is_refused_before_listening() {
     }
 }
 
-/// The limit itself is a state size the server takes: it listens.
-#[test]
-fn a_state_at_the_limit_is_served() {
+/// Whether the server started with `args` listens on its socket (it is
+/// stopped afterwards).
+fn listens(args: &[&str]) -> bool {
     let dir = tempfile::Builder::new()
         .prefix("vfio-mig-server-args-")
         .tempdir()
@@ -42,7 +43,7 @@ fn a_state_at_the_limit_is_served() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vfio-user-mock-server"))
         .arg("--socket")
         .arg(&socket)
-        .args(["--state-len", &vfio_mig_mock::MAX_STATE_LEN.to_string()])
+        .args(args)
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -58,6 +59,31 @@ fn a_state_at_the_limit_is_served() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let _ = child.kill();
-    let status = child.wait().unwrap();
-    assert!(listening, "the server listens ({status})");
+    let _ = child.wait();
+    listening
+}
+
+/// The limit itself is a state size the server takes: it listens.
+#[test]
+fn a_state_at_the_limit_is_served() {
+    let max = vfio_mig_mock::MAX_STATE_LEN.to_string();
+    assert!(listens(&["--state-len", &max]));
+}
+
+/// `--mutant` takes the name of a v2 mutant and serves it; a v1 mutant's
+/// name is refused, naming the option, before listening.
+#[test]
+fn the_mutant_option_takes_only_v2_mutants() {
+    use vfio_mig_mock::MUTANTS;
+    use vfio_mig_model::ProtocolName;
+    let of = |p: ProtocolName| MUTANTS.iter().find(|m| m.protocol == p).unwrap().name;
+    assert!(listens(&["--mutant", of(ProtocolName::V2)]));
+    let v1 = of(ProtocolName::V1);
+    let o = Command::new(env!("CARGO_BIN_EXE_vfio-user-mock-server"))
+        .args(["--socket", "/nonexistent/0.sock", "--mutant", v1])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("--mutant: no v2 mutant {v1:?}")), "{err}");
 }
