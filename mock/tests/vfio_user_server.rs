@@ -639,3 +639,42 @@ fn the_socket_option_removes_only_a_stale_socket() {
     child.wait().unwrap();
     assert!(served, "a stale socket is replaced and served");
 }
+
+/// A feature the server leaves to the device (DMA logging) answers
+/// through the socket as the device answers in process, for the correct
+/// mock (which refuses it) and for the mutant that accepts a PROBE of a
+/// feature it lacks: a device's wrong success must reach the client to be
+/// caught (V2-FEAT-001).
+#[test]
+fn features_the_device_answers_are_served_through_the_socket() {
+    use vfio_mig_device::{v2, Device, Io};
+    use vfio_mig_mock::{MockV2, Mutant};
+    use vfio_mig_model::v2::{Access, FeatureReq, Outcome};
+    for mutant in [None, Some(Mutant::ProbesUnknownFeature)] {
+        let mut config = MockConfig::v2(MigrationFlags::new(5).unwrap());
+        config.mutant = mutant;
+        let dir = scratch("probe");
+        let path = dir.path().join("0.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        let served = config.clone();
+        std::thread::spawn(move || MockServer::new(served, 0).serve(&listener));
+        let mut c = Client::hello(&path);
+        let mut dev = MockV2::new(config, 0);
+        let mut accepted = 0;
+        for number in [6, 7, 8] {
+            for access in [Access::probe(true, false), Access::probe(false, true)] {
+                let req = FeatureReq::full(number, access).unwrap();
+                let want = match dev.exec(&v2::Call::Feature(req), &mut Io::default()) {
+                    Outcome::Done => {
+                        accepted += 1;
+                        Ok(Vec::new())
+                    }
+                    Outcome::Err(e) => Err(e.0 as u32),
+                    other => panic!("{req}: {other}"),
+                };
+                assert_eq!(c.feature(req.flags(), Vec::new()), want, "{mutant:?}: {req}");
+            }
+        }
+        assert_eq!(accepted > 0, mutant.is_some(), "{mutant:?}: {accepted} accepted");
+    }
+}
