@@ -39,8 +39,11 @@ for t in $no_cmp; do
   cargo fuzz build -s none --no-trace-compares --target-dir "$no_cmp_dir" "$t" >/dev/null 2>&1 \
     || fail "$t does not build without comparison tracing"
 done
+# Each target's libFuzzer output, kept for a look after a crash.
+logs="../target/fuzz-logs"
+mkdir -p "$logs"
 for t in $targets; do
-  log="/tmp/vfio-mig-fuzz-$t.log"
+  log="$logs/$t.log"
   mkdir -p "corpus/$t"
   build=()
   case " $no_cmp " in *" $t "*) build=(--no-trace-compares --target-dir "$no_cmp_dir") ;; esac
@@ -52,7 +55,7 @@ for t in $targets; do
     -max_total_time="$secs" -timeout=10 -seed=1 -print_final_stats=1 >"$log" 2>&1; then
     result="no crash"
   else
-    result="CRASH (see fuzz/artifacts/$t)"
+    result="CRASH (see fuzz/artifacts/$t and target/fuzz-logs/$t.log)"
     status=1
     grep -E "panicked at|^thread|ERROR: libFuzzer" "$log" | head -3 || true
   fi
