@@ -56,24 +56,19 @@ impl Read for FdReader<'_> {
         };
         let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS))];
         let mut control = RecvAncillaryBuffer::new(&mut space);
+        let stream = self.stream;
+        let mut receive =
+            |flags: RecvFlags| recvmsg(stream, &mut [IoSliceMut::new(buf)], &mut control, flags);
         // As a client's read does (frame::Deadline): look for the next bytes
         // a little while before sleeping in the kernel.
-        let now = RecvFlags::CMSG_CLOEXEC | RecvFlags::DONTWAIT;
-        let got = match crate::frame::before_sleeping(|| {
-            recvmsg(self.stream, &mut [IoSliceMut::new(buf)], &mut control, now)
-        }) {
-            Some(r) => r?,
-            None => {
-                self.stream.set_read_timeout(timeout)?;
-                recvmsg(
-                    self.stream,
-                    &mut [IoSliceMut::new(buf)],
-                    &mut control,
-                    RecvFlags::CMSG_CLOEXEC,
-                )
-                .map_err(io::Error::from)?
-            }
-        };
+        let got =
+            match crate::frame::before_sleeping(|| receive(RecvFlags::CMSG_CLOEXEC | RecvFlags::DONTWAIT)) {
+                Some(r) => r?,
+                None => {
+                    stream.set_read_timeout(timeout)?;
+                    receive(RecvFlags::CMSG_CLOEXEC).map_err(io::Error::from)?
+                }
+            };
         for msg in control.drain() {
             if let RecvAncillaryMessage::ScmRights(fds) = msg {
                 self.fds.extend(fds);
